@@ -1,0 +1,20 @@
+// Shared helpers of the kernels (internal header, not part of the public surface).
+#ifndef EDGEBERT_EPILOGUE_H
+#define EDGEBERT_EPILOGUE_H
+#include <string.h>
+#include "include/ckernels.h"
+
+static inline int32_t ek_load_i32(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/// Scalar epilogue for one output element, identical in order of operations to ek_gemm_ref.
+static inline void ek_store_one(const ek_gemm_params *p, int32_t m, int32_t n, int32_t acc) {
+    float v = (float)acc * (p->a_scale[m] * p->b_scale[n]);
+    if (p->bias) v += p->bias[n];
+    if (p->residual) v += p->residual[(int64_t)m * p->ldc + n];
+    p->c[(int64_t)m * p->ldc + n] = v;
+}
+#endif

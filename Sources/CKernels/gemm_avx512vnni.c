@@ -1,0 +1,59 @@
+// AVX-512 VNNI int8 GEMM: vpdpbusd (u8 activations x s8 weights), 8 rows x 32 columns a block.
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include "epilogue.h"
+
+#define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define MR 8
+
+TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params *p, int32_t m0,
+                                                            const int mr, int32_t panel, const int npan) {
+    const int32_t groups = p->kp >> 2;
+    const int8_t *b0 = p->b + (int64_t)panel * groups * 64;  // [npan][groups][16][4]
+    const int8_t *a0 = p->a + (int64_t)m0 * p->lda;          // [mr][lda]
+    __m512i acc[MR][2];
+    for (int r = 0; r < mr; r++)
+        for (int j = 0; j < npan; j++) acc[r][j] = _mm512_setzero_si512();
+    for (int32_t g = 0; g < groups; g++) {
+        __m512i bv[2];
+        for (int j = 0; j < npan; j++) bv[j] = _mm512_loadu_si512(b0 + ((int64_t)j * groups + g) * 64);
+        for (int r = 0; r < mr; r++) {
+            const __m512i av = _mm512_set1_epi32(ek_load_i32(a0 + r * p->lda + g * 4));
+            for (int j = 0; j < npan; j++) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, bv[j]);
+        }
+    }
+    for (int j = 0; j < npan; j++) {
+        const int32_t n0 = (panel + j) * 16;
+        if (n0 >= p->n) break;
+        const __mmask16 mask = (p->n - n0 >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (p->n - n0)) - 1);
+        const __m512i comp = _mm512_slli_epi32(_mm512_loadu_si512(p->b_colsum + n0), 7);  // 128 * colsum
+        const __m512 sb = _mm512_loadu_ps(p->b_scale + n0);
+        const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + n0) : _mm512_setzero_ps();
+        for (int r = 0; r < mr; r++) {
+            const int32_t m = m0 + r;
+            __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][j], comp));
+            v = _mm512_mul_ps(v, _mm512_mul_ps(_mm512_set1_ps(p->a_scale[m]), sb));
+            if (p->bias) v = _mm512_add_ps(v, bias);
+            float *c = p->c + (int64_t)m * p->ldc + n0;
+            if (p->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, p->residual + (int64_t)m * p->ldc + n0));
+            _mm512_mask_storeu_ps(c, mask, v);
+        }
+    }
+}
+
+TGT static void rows(const ek_gemm_params *p, int32_t m0, int mr, int32_t panel, int npan) {
+#define CASE(R) case R: if (npan == 2) block(p, m0, R, panel, 2); else block(p, m0, R, panel, 1); break;
+    switch (mr) { CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) default: break; }
+#undef CASE
+}
+
+TGT void ek_gemm_avx512vnni(const ek_gemm_params *p) {
+    for (int32_t panel = p->panel_begin; panel < p->panel_end; panel += 2) {
+        const int npan = (p->panel_end - panel >= 2) ? 2 : 1;
+        for (int32_t m0 = 0; m0 < p->m; m0 += MR) {
+            const int mr = (p->m - m0 >= MR) ? MR : p->m - m0;
+            rows(p, m0, mr, panel, npan);
+        }
+    }
+}
+#endif

@@ -1,0 +1,68 @@
+// AVX-VNNI int8 GEMM (256-bit vpdpbusd, as on Alder Lake / N100): 6 rows x 16 columns a block.
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include "epilogue.h"
+
+#define TGT __attribute__((target("avx2,avxvnni")))
+#define MR 6
+
+TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params *p, int32_t m0,
+                                                            const int mr, int32_t panel) {
+    const int32_t groups = p->kp >> 2;
+    const int8_t *b0 = p->b + (int64_t)panel * groups * 64;  // [groups][16][4]
+    const int8_t *a0 = p->a + (int64_t)m0 * p->lda;
+    __m256i acc[MR][2];
+    for (int r = 0; r < mr; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (int32_t g = 0; g < groups; g++) {
+        const __m256i blo = _mm256_loadu_si256((const __m256i *)(b0 + (int64_t)g * 64));       // cols 0..7
+        const __m256i bhi = _mm256_loadu_si256((const __m256i *)(b0 + (int64_t)g * 64 + 32));  // cols 8..15
+        for (int r = 0; r < mr; r++) {
+            const __m256i av = _mm256_set1_epi32(ek_load_i32(a0 + r * p->lda + g * 4));
+            acc[r][0] = _mm256_dpbusd_avx_epi32(acc[r][0], av, blo);
+            acc[r][1] = _mm256_dpbusd_avx_epi32(acc[r][1], av, bhi);
+        }
+    }
+    const int32_t n0 = panel * 16;
+    for (int h = 0; h < 2; h++) {
+        const int32_t nb = n0 + h * 8;
+        if (nb >= p->n) break;
+        const __m256i comp = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(p->b_colsum + nb)), 7);
+        const __m256 sb = _mm256_loadu_ps(p->b_scale + nb);
+        const __m256 bias = p->bias ? _mm256_loadu_ps(p->bias + nb) : _mm256_setzero_ps();
+        for (int r = 0; r < mr; r++) {
+            const int32_t m = m0 + r;
+            __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][h], comp));
+            v = _mm256_mul_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb));
+            if (p->bias) v = _mm256_add_ps(v, bias);
+            if (p->n - nb >= 8) {
+                float *c = p->c + (int64_t)m * p->ldc + nb;
+                if (p->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(p->residual + (int64_t)m * p->ldc + nb));
+                _mm256_storeu_ps(c, v);
+            } else {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, v);
+                for (int32_t t = 0; nb + t < p->n; t++) {
+                    float x = lanes[t];
+                    if (p->residual) x += p->residual[(int64_t)m * p->ldc + nb + t];
+                    p->c[(int64_t)m * p->ldc + nb + t] = x;
+                }
+            }
+        }
+    }
+}
+
+TGT void ek_gemm_avxvnni(const ek_gemm_params *p) {
+    for (int32_t panel = p->panel_begin; panel < p->panel_end; panel++) {
+        for (int32_t m0 = 0; m0 < p->m; m0 += MR) {
+            switch ((p->m - m0 >= MR) ? MR : p->m - m0) {
+            case 1: block(p, m0, 1, panel); break;
+            case 2: block(p, m0, 2, panel); break;
+            case 3: block(p, m0, 3, panel); break;
+            case 4: block(p, m0, 4, panel); break;
+            case 5: block(p, m0, 5, panel); break;
+            default: block(p, m0, 6, panel); break;
+            }
+        }
+    }
+}
+#endif

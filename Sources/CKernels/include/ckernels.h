@@ -1,0 +1,98 @@
+// CKernels: the int8 GEMM microkernels of EdgeBERT, their scalar twin, CPU detection and dispatch,
+// and the fp32 helpers the encoder spends its time in. One umbrella header; every symbol starts ek_.
+//
+// Packed weight layout (shared by every kernel, written once by the converter):
+//   B[N][K] int8 -> [Np/16][Kp/4][16][4]   Np = roundup(N, 16), Kp = roundup(K, 4), zero padded.
+//   Byte (p, g, j, t) holds W[p*16 + j][g*4 + t].
+// Activations A[M][Kp] are int8 with one fp32 scale per row (zero padded to Kp). Kernels whose
+// instruction multiplies unsigned x signed (vpdpbusd) take A as uint8 = int8 + 128 and subtract
+// 128 * colsum[n] from the int32 accumulator.
+// C[m][n] = acc(m, n) * a_scale[m] * b_scale[n] + bias[n] (+ residual[m][n])
+#ifndef EDGEBERT_CKERNELS_H
+#define EDGEBERT_CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EK_PANEL 16  // output channels per packed panel
+#define EK_KGROUP 4  // K bytes per packed group
+
+/// One int8 GEMM call. Flat plain data: no Swift objects cross into C.
+typedef struct ek_gemm_params {
+    const int8_t *a;          // [m][lda] quantised activations (uint8 = int8 + 128 when unsigned_a)
+    const int8_t *b;          // packed [np/16][kp/4][16][4]
+    const float *a_scale;     // [m]
+    const float *b_scale;     // [np]
+    const int32_t *b_colsum;  // [np] sum over k of B[n][k]
+    const float *bias;        // [np] or NULL
+    const float *residual;    // [m][ldc] added after the rescale, or NULL (may alias c)
+    float *c;                 // [m][ldc]
+    int64_t lda;              // bytes between rows of a (>= kp)
+    int64_t ldc;              // floats between rows of c and residual (>= n)
+    int32_t m;                // rows of a and c
+    int32_t n;                // logical output columns (columns >= n are never stored)
+    int32_t kp;               // padded K, a multiple of 4
+    int32_t panel_begin;      // first panel (16 columns) to compute
+    int32_t panel_end;        // one past the last panel
+    int32_t reserved;
+} ek_gemm_params;
+_Static_assert(sizeof(ek_gemm_params) == 8 * 8 + 2 * 8 + 6 * 4, "ek_gemm_params layout");
+
+typedef void (*ek_gemm_fn)(const ek_gemm_params *p);
+
+/// A kernel path: its name, its GEMM, and whether it wants unsigned activations.
+typedef struct ek_kernel {
+    const char *name;   // "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot"
+    ek_gemm_fn gemm;
+    int32_t unsigned_a; // 1: activations stored as int8 + 128
+    int32_t features;   // internal: the CPU feature bits the path needs (0: none)
+} ek_kernel;
+
+/// Every path compiled for this architecture, best first; the last is always "ref".
+int32_t ek_kernel_count(void);
+const ek_kernel *ek_kernel_at(int32_t index);
+/// 1 when this CPU can run the path.
+int32_t ek_kernel_supported(const ek_kernel *k);
+/// The best supported path, or the one EDGEBERT_KERNEL names (NULL if that one is unknown or
+/// unsupported here).
+const ek_kernel *ek_kernel_select(const char *forced_name);
+const ek_kernel *ek_kernel_named(const char *name);
+
+// ---- scalar twins and portable helpers (always compiled) ----
+
+void ek_gemm_ref(const ek_gemm_params *p);
+
+/// Quantise rows of x [m][ldx] (k valid columns) to int8 with one scale per row: q = round(x / s),
+/// s = max|x| / 127 (a zero row gets s = 0 and q = 0). Columns k..<kp are zero (128 if unsigned_a).
+void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
+                      int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a);
+void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
+                          int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a);
+
+/// Pack W [n][k] int8 row-major into the panel layout above. dst holds np * kp bytes.
+void ek_pack_b(const int8_t *w, int32_t n, int32_t k, int8_t *dst);
+
+/// fp32 C[m][n] = A[m][k] . W[n][k]^T + bias[n] (+ residual). W row-major (the float reference).
+void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
+                 int32_t n_begin, int32_t n_end);
+
+/// dot(a, b) over n floats.
+float ek_dot_f32(const float *a, const float *b, int32_t n);
+/// y[i] += alpha * x[i]
+void ek_axpy_f32(float alpha, const float *x, float *y, int32_t n);
+
+/// In-place LayerNorm of rows [m][ld] over n columns.
+void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                  float eps);
+/// In-place activations over n floats: 0 gelu (erf), 1 gelu (tanh), 2 relu.
+void ek_activation(float *x, int64_t n, int32_t kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

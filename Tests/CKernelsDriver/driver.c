@@ -1,0 +1,101 @@
+// Test driver of the C kernels: every path this CPU supports against the scalar twin, on shapes
+// chosen to break things. Built by SwiftPM's tests indirectly and, for ARM, by Tools/test-arm.sh
+// with the aarch64 cross compiler and run under qemu. Prints one PASS/FAIL line per path.
+//   driver [--expect NAME]   NAME: the path ek_kernel_select must pick on this CPU
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ckernels.h"
+
+static uint32_t rng = 12345;
+static uint32_t next(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5; return rng; }
+static int8_t rand_i8(int extreme) {
+    if (extreme) return (next() & 1) ? 127 : -127;
+    return (int8_t)((int32_t)(next() % 255) - 127);
+}
+
+typedef struct { int m, n, k; int extreme; } shape;
+
+// Runs one shape through kernel `kern` and through ek_gemm_ref; returns mismatches (bitwise).
+static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_residual, int offset) {
+    const int np = (s.n + 15) / 16 * 16, kp = (s.k + 3) / 4 * 4;
+    int8_t *w = malloc((size_t)s.n * s.k + 1), *bp = malloc((size_t)np * kp + 64);
+    float *x = malloc(sizeof(float) * (size_t)s.m * s.k + 4);
+    const int64_t lda = kp + offset;  // awkward alignment of a and its rows
+    int8_t *abuf = malloc((size_t)s.m * lda + 64), *aref = malloc((size_t)s.m * lda + 64);
+    float *sa = malloc(sizeof(float) * s.m), *sa2 = malloc(sizeof(float) * s.m);
+    float *sb = calloc(np, sizeof(float)), *bias = calloc(np, sizeof(float));
+    int32_t *cs = calloc(np, sizeof(int32_t));
+    const int64_t ldc = s.n + offset;
+    float *c1 = malloc(sizeof(float) * s.m * ldc + 4), *c2 = malloc(sizeof(float) * s.m * ldc + 4);
+    float *res = malloc(sizeof(float) * s.m * ldc + 4);
+    for (int i = 0; i < s.n * s.k; i++) w[i] = rand_i8(s.extreme);
+    for (int i = 0; i < s.m * s.k; i++) x[i] = s.extreme ? ((next() & 1) ? 1e3f : -1e3f) : (float)((int)(next() % 2001) - 1000) / 37.0f;
+    for (int i = 0; i < s.m * ldc; i++) res[i] = (float)((int)(next() % 200) - 100) / 7.0f;
+    for (int r = 0; r < s.n; r++) {
+        int32_t sum = 0;
+        for (int c = 0; c < s.k; c++) sum += w[r * s.k + c];
+        cs[r] = sum; sb[r] = 0.001f * (float)(1 + r % 7); bias[r] = (float)(r % 5) - 2.0f;
+    }
+    ek_pack_b(w, s.n, s.k, bp);
+    int bad = 0;
+    ek_quantize_rows(x, s.k, s.m, s.k, kp, abuf + offset, lda, sa, kern->unsigned_a);
+    ek_quantize_rows_ref(x, s.k, s.m, s.k, kp, aref + offset, lda, sa2, 0);
+    for (int r = 0; r < s.m; r++) {
+        if (sa[r] != sa2[r]) bad++;
+        for (int c = 0; c < kp; c++)
+            if ((int8_t)(abuf[offset + r * lda + c] ^ (kern->unsigned_a ? 0x80 : 0)) != aref[offset + r * lda + c]) bad++;
+    }
+    if (bad) { fprintf(stderr, "  quantize mismatch m=%d k=%d\n", s.m, s.k); }
+    ek_gemm_params p = {0};
+    p.b = bp; p.a_scale = sa2; p.b_scale = sb; p.b_colsum = cs;
+    p.bias = with_bias ? bias : NULL; p.lda = lda; p.ldc = ldc; p.m = s.m; p.n = s.n; p.kp = kp;
+    p.panel_begin = 0; p.panel_end = np / 16;
+    memcpy(c1, res, sizeof(float) * s.m * ldc); memcpy(c2, res, sizeof(float) * s.m * ldc);
+    p.a = aref + offset; p.c = c1; p.residual = with_residual ? c1 : NULL;
+    ek_gemm_ref(&p);
+    p.a = abuf + offset; p.c = c2; p.residual = with_residual ? c2 : NULL;
+    kern->gemm(&p);
+    for (int r = 0; r < s.m; r++)
+        for (int c = 0; c < ldc; c++)
+            if (memcmp(&c1[r * ldc + c], &c2[r * ldc + c], 4) != 0) {
+                if (bad < 3) fprintf(stderr, "  %s m=%d n=%d k=%d: c[%d][%d] %g != ref %g\n", kern->name, s.m, s.n, s.k, r, c, c2[r * ldc + c], c1[r * ldc + c]);
+                bad++;
+            }
+    free(w); free(bp); free(x); free(abuf); free(aref); free(sa); free(sa2); free(sb); free(bias);
+    free(cs); free(c1); free(c2); free(res);
+    return bad;
+}
+
+int main(int argc, char **argv) {
+    const char *expect = NULL;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc) expect = argv[++i];
+    static const int dims[] = {1, 2, 3, 4, 5, 7, 8, 9, 10, 15, 16, 17, 31, 33, 63, 65};
+    shape shapes[512]; int ns = 0;
+    for (int i = 0; i < 16; i += 3)
+        for (int j = 0; j < 16; j += 2)
+            for (int l = 0; l < 16; l += 3) shapes[ns++] = (shape){dims[i], dims[j], dims[l], 0};
+    const shape big[] = {{1, 384, 384, 0}, {128, 1152, 384, 0}, {7, 1536, 384, 0}, {9, 384, 1536, 0},
+                         {1, 17, 32767, 0}, {3, 385, 383, 0}, {13, 383, 385, 0}, {10, 48, 64, 1},
+                         {1, 1, 1, 1}, {17, 33, 1537, 1}, {257, 16, 12, 0}};
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) shapes[ns++] = big[i];
+    int failed = 0;
+    const ek_kernel *chosen = ek_kernel_select(NULL);
+    if (expect) {
+        const int ok = strcmp(chosen->name, expect) == 0;
+        printf("%s: dispatch picks %s (expected %s)\n", ok ? "PASS" : "FAIL", chosen->name, expect);
+        failed |= !ok;
+    }
+    for (int32_t i = 0; i < ek_kernel_count(); i++) {
+        const ek_kernel *k = ek_kernel_at(i);
+        if (!ek_kernel_supported(k)) { printf("SKIP: %s (not supported by this CPU)\n", k->name); continue; }
+        int bad = 0;
+        for (int s = 0; s < ns; s++)
+            bad += run_shape(k, shapes[s], s % 2, s % 3 == 0, s % 4);
+        printf("%s: %s kernel, %d shapes, bitwise equal to ref\n", bad ? "FAIL" : "PASS", k->name, ns);
+        failed |= bad != 0;
+    }
+    return failed ? 1 : 0;
+}
