@@ -92,6 +92,19 @@ void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma
 /// In-place activations over n floats: 0 gelu (erf), 1 gelu (tanh), 2 relu.
 void ek_activation(float *x, int64_t n, int32_t kind);
 
+/// A spin-wait hint (PAUSE / YIELD).
+static inline void ek_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("pause");
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/// CRC32C (Castagnoli) continuing from crc (0 to start); hardware path when the CPU has one.
+uint32_t ek_crc32c(uint32_t crc, const void *data, size_t n);
+uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

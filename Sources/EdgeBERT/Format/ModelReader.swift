@@ -1,0 +1,99 @@
+/// A stored tensor seen in place: a pointer into the mapped file, no copy.
+public struct TensorView: @unchecked Sendable {
+    public let entry: TensorEntry
+    public let base: UnsafeRawPointer
+
+    public var name: String { entry.name }
+    public var shape: [Int] { entry.shape }
+    public var dtype: DType { entry.dtype }
+
+    public var floats: UnsafePointer<Float> { base.assumingMemoryBound(to: Float.self) }
+    public var int8s: UnsafePointer<Int8> { base.assumingMemoryBound(to: Int8.self) }
+    public var int32s: UnsafePointer<Int32> { base.assumingMemoryBound(to: Int32.self) }
+}
+
+/// A model file opened for use: mapped read-only, header, table and vocabulary validated.
+/// Every tensor lies inside the file, 64-byte aligned, with a length that matches its dtype and
+/// shape; otherwise opening fails with an error naming the tensor.
+public final class ModelFile: @unchecked Sendable {
+    public let path: String
+    public let file: MappedFile
+    public let header: ModelHeader
+    public let entries: [TensorEntry]
+    public let vocab: [String]
+    private let index: [String: Int]
+
+    public var config: ModelConfig { header.config }
+
+    public init(path: String) throws(EdgeBERTError) {
+        self.path = path
+        file = try MappedFile(path: path)
+        let bytes = file.bytes
+        header = try ModelHeader.decode(bytes, path: path)
+        let size = bytes.count
+        func check(_ ok: Bool, _ why: @autoclosure () -> String) throws(EdgeBERTError) {
+            if !ok { throw .data(path, why()) }
+        }
+        try check(header.tensorCount <= 100_000, "tensor count \(header.tensorCount) is not plausible")
+        let tableEnd = header.tableOffset + UInt64(header.tensorCount) * UInt64(TensorEntry.size)
+        try check(header.tableOffset >= UInt64(ModelHeader.size) && tableEnd <= UInt64(size),
+                  "tensor table [\(header.tableOffset), \(tableEnd)) runs past the end of the file (\(size) bytes): truncated?")
+        try check(header.vocabOffset >= tableEnd && header.vocabOffset + header.vocabBytes <= UInt64(size),
+                  "vocabulary runs past the end of the file (\(size) bytes): truncated?")
+        try check(header.dataOffset + header.dataBytes <= UInt64(size),
+                  "tensor data ends at byte \(header.dataOffset + header.dataBytes), the file has \(size): truncated?")
+        var r = ByteReader(bytes, at: Int(header.tableOffset), what: path)
+        var entries: [TensorEntry] = []
+        var index: [String: Int] = [:]
+        for _ in 0..<Int(header.tensorCount) {
+            let e = try TensorEntry.decode(&r)
+            let expected = e.dtype.byteCount(shape: e.shape)
+            try check(expected == e.length, "tensor \(e.name): \(e.length) bytes stored, its shape \(e.shape) needs \(expected)")
+            try check(e.offset % ModelWriter.alignment == 0, "tensor \(e.name): offset \(e.offset) is not 64-byte aligned")
+            try check(e.offset >= Int(header.dataOffset) && e.offset <= size && size - e.offset >= e.length,
+                      "tensor \(e.name): bytes [\(e.offset), \(e.offset + e.length)) lie outside the file (\(size) bytes): truncated?")
+            try check(index[e.name] == nil, "tensor \(e.name) appears twice")
+            index[e.name] = entries.count
+            entries.append(e)
+        }
+        self.entries = entries
+        self.index = index
+        let blob = UnsafeRawBufferPointer(rebasing: bytes[Int(header.vocabOffset)..<Int(header.vocabOffset + header.vocabBytes)])
+        var vocab: [String] = []
+        vocab.reserveCapacity(Int(header.vocabCount))
+        for piece in blob.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            vocab.append(String(decoding: piece, as: UTF8.self))
+        }
+        try check(vocab.count == Int(header.vocabCount) && vocab.count == header.config.vocabSize,
+                  "vocabulary holds \(vocab.count) tokens, the header says \(header.vocabCount) and the config \(header.config.vocabSize)")
+        self.vocab = vocab
+    }
+
+    /// The tensor `name`, checked against the dtype(s) and shape the caller expects.
+    public func tensor(_ name: String, _ dtypes: [DType], _ shape: [Int]) throws(EdgeBERTError) -> TensorView {
+        guard let i = index[name] else { throw .data(path, "tensor \(name) is missing") }
+        let e = entries[i]
+        guard dtypes.contains(e.dtype) else {
+            throw .data(path, "tensor \(name) is \(e.dtype), expected \(dtypes.map(\.description).joined(separator: " or "))")
+        }
+        guard e.shape == shape else { throw .data(path, "tensor \(name) has shape \(e.shape), the config implies \(shape)") }
+        return TensorView(entry: e, base: file.bytes.baseAddress! + e.offset)
+    }
+
+    public func has(_ name: String) -> Bool { index[name] != nil }
+
+    public func entry(_ name: String) -> TensorEntry? { index[name].map { entries[$0] } }
+
+    /// Recomputes the CRC32C over everything after the first 16 bytes.
+    public func verify() throws(EdgeBERTError) {
+        let actual = Checksum.crc32c(UnsafeRawBufferPointer(rebasing: file.bytes[ModelHeader.checkedFrom...]))
+        guard actual == header.checksum else {
+            throw .data(path, "checksum mismatch (stored \(hex(header.checksum)), computed \(hex(actual))): the file is corrupt")
+        }
+    }
+}
+
+func hex(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - s.count)) + s
+}

@@ -1,0 +1,74 @@
+/// A tensor on its way into a model file: name, dtype, logical shape, and its bytes.
+public struct PendingTensor {
+    public var name: String
+    public var dtype: DType
+    public var shape: [Int]
+    public var data: [UInt8]
+
+    public init(name: String, dtype: DType, shape: [Int], data: [UInt8]) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.data = data
+    }
+
+    public init(name: String, floats: [Float], shape: [Int]) {
+        self.init(name: name, dtype: .f32, shape: shape, data: floats.withUnsafeBytes { Array($0) })
+    }
+}
+
+/// Writes header, tensor table, vocabulary and 64-byte-aligned tensor data as one file, to a
+/// temporary name first: a failure part way leaves nothing at `path`.
+public enum ModelWriter {
+    public static let alignment = 64
+
+    public static func write(path: String, config: ModelConfig, weightDType: DType, vocab: [String],
+                             tensors: [PendingTensor]) throws(EdgeBERTError) {
+        var header = ModelHeader(config: config, weightDType: weightDType)
+        header.tensorCount = UInt32(tensors.count)
+        header.tableOffset = UInt64(ModelHeader.size)
+        var vocabBlob = ByteWriter()
+        for (i, token) in vocab.enumerated() {
+            if i > 0 { vocabBlob.u8(0x0A) }
+            vocabBlob.bytes.append(contentsOf: token.utf8)
+        }
+        header.vocabOffset = header.tableOffset + UInt64(tensors.count * TensorEntry.size)
+        header.vocabBytes = UInt64(vocabBlob.bytes.count)
+        header.vocabCount = UInt32(vocab.count)
+        let dataStart = roundUp(Int(header.vocabOffset + header.vocabBytes), alignment)
+        header.dataOffset = UInt64(dataStart)
+
+        var table = ByteWriter()
+        var cursor = dataStart
+        for t in tensors {
+            let expected = t.dtype.byteCount(shape: t.shape)
+            precondition(expected == t.data.count, "tensor \(t.name): \(t.data.count) bytes for shape \(t.shape)")
+            precondition(t.name.utf8.count < TensorEntry.nameWidth, "tensor name too long: \(t.name)")
+            TensorEntry(name: t.name, dtype: t.dtype, shape: t.shape, offset: cursor, length: t.data.count)
+                .encode(into: &table)
+            cursor = roundUp(cursor + t.data.count, alignment)
+        }
+        header.dataBytes = UInt64(cursor - dataStart)
+
+        // Everything after byte 16, in file order, for the checksum.
+        var body = ByteWriter()
+        body.bytes.reserveCapacity(cursor)
+        body.bytes.append(contentsOf: header.encode())
+        body.bytes.append(contentsOf: table.bytes)
+        body.bytes.append(contentsOf: vocabBlob.bytes)
+        body.pad(to: alignment)
+        for t in tensors {
+            body.bytes.append(contentsOf: t.data)
+            body.pad(to: alignment)
+        }
+        let crc = body.bytes.withUnsafeBytes { b in
+            Checksum.crc32c(UnsafeRawBufferPointer(rebasing: b[ModelHeader.checkedFrom...]))
+        }
+        withUnsafeBytes(of: crc.littleEndian) { c in
+            for i in 0..<4 { body.bytes[ModelHeader.checksumOffset + i] = c[i] }
+        }
+        let out = try AtomicFileWriter(path: path)
+        try out.append(body.bytes)
+        try out.commit()
+    }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory. Pages stay clean page cache (shared, evictable),
+/// never anonymous memory. Unmapped when the last reference goes.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    /// The mapped bytes, valid for the lifetime of this object.
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(path: String) throws(EdgeBERTError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError(path, "cannot open") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw systemError(path, "cannot stat") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .data(path, "not a regular file") }
+        let size = Int(st.st_size)
+        guard size > 0 else { throw .data(path, "the file is empty") }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw systemError(path, "cannot map")
+        }
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+    }
+}

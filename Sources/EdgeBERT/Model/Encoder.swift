@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CKernels
+
+/// The BERT encoder forward pass (transformers' BertModel without the pooler), int8 or fp32 per
+/// layer as stored. All buffers come from the arena, planned in `RunState.plan`.
+final class Encoder: @unchecked Sendable {
+    let config: ModelConfig
+    let weights: Weights
+    let state: RunState
+    let linear: LinearRunner
+    let pool: ThreadPool
+    let kernel: UnsafePointer<ek_kernel>
+
+    init(config: ModelConfig, weights: Weights, state: RunState, kernel: UnsafePointer<ek_kernel>, pool: ThreadPool) {
+        self.config = config
+        self.weights = weights
+        self.state = state
+        self.kernel = kernel
+        self.linear = LinearRunner(kernel: kernel)
+        self.pool = pool
+    }
+
+    /// Runs tokens `ids[0..<n]` through the embeddings and the first `layers` encoder layers.
+    /// The result is left in `state.x`: [n][H].
+    func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int) {
+        embed(ids: ids, n: n)
+        for l in 0..<layers { layer(weights.layers[l], n: n) }
+    }
+
+    /// x[t] = word[id] + position[t] + type[0], then LayerNorm.   x: [n][H]
+    private func embed(ids: UnsafePointer<Int32>, n: Int) {
+        let H = config.hidden
+        let x = state.x
+        for t in 0..<n {
+            let id = Int(ids[t])
+            let row = x + t * H
+            let pos = weights.positionEmbeddings + t * H
+            let typ = weights.tokenTypeEmbeddings
+            if let scales = weights.wordScales {
+                let q = weights.wordEmbeddings.assumingMemoryBound(to: Int8.self) + id * H
+                let s = scales[id]
+                for i in 0..<H { row[i] = Float(q[i]) * s + pos[i] + typ[i] }
+            } else {
+                let w = weights.wordEmbeddings.assumingMemoryBound(to: Float.self) + id * H
+                for i in 0..<H { row[i] = w[i] + pos[i] + typ[i] }
+            }
+        }
+        ek_layernorm(x, Int64(H), Int32(n), Int32(H), weights.embeddingNorm.gamma, weights.embeddingNorm.beta, config.layerNormEps)
+    }
+
+    /// Quantises rows [n][k] of `src` into the shared int8 buffer, when `layer` needs it.
+    private func quantize(_ src: UnsafePointer<Float>, n: Int, k: Int, when needed: Bool) {
+        guard needed else { return }
+        ek_quantize_rows(src, Int64(k), Int32(n), Int32(k), Int32(roundUp(k, 4)), state.xq, Int64(state.ldq),
+                         state.xs, kernel.pointee.unsigned_a)
+    }
+
+    private func run(_ layer: Linear, n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                     residual: UnsafePointer<Float>?) {
+        let lin = linear
+        let ldq = state.ldq, xq = state.xq, xs = state.xs
+        pool.parallelFor(0..<layer.panels) { panels, _ in
+            lin.run(layer, m: n, x: x, ldx: layer.k, xq: xq, ldq: ldq, xs: xs, y: y, ldy: layer.n,
+                    residual: residual, panels: panels)
+        }
+    }
+
+    /// One BertLayer: self-attention, output dense + residual + LayerNorm, FFN + residual + LayerNorm.
+    private func layer(_ w: LayerWeights, n: Int) {
+        let H = config.hidden, I = config.intermediate
+        let x = state.x  // [n][H]
+        quantize(x, n: n, k: H, when: w.query.isInt8 || w.key.isInt8 || w.value.isInt8)
+        run(w.query, n: n, x: x, y: state.q, residual: nil)  // [n][H]
+        run(w.key, n: n, x: x, y: state.k, residual: nil)    // [n][H]
+        run(w.value, n: n, x: x, y: state.v, residual: nil)  // [n][H]
+        attention(n: n)                                       // ctx [n][H]
+        quantize(state.ctx, n: n, k: H, when: w.attentionOutput.isInt8)
+        run(w.attentionOutput, n: n, x: state.ctx, y: x, residual: x)
+        ek_layernorm(x, Int64(H), Int32(n), Int32(H), w.attentionNorm.gamma, w.attentionNorm.beta, config.layerNormEps)
+        quantize(x, n: n, k: H, when: w.intermediate.isInt8)
+        run(w.intermediate, n: n, x: x, y: state.inter, residual: nil)  // [n][I]
+        ek_activation(state.inter, Int64(n * I), Int32(config.activation.rawValue))
+        quantize(state.inter, n: n, k: I, when: w.output.isInt8)
+        run(w.output, n: n, x: state.inter, y: x, residual: x)
+        ek_layernorm(x, Int64(H), Int32(n), Int32(H), w.outputNorm.gamma, w.outputNorm.beta, config.layerNormEps)
+    }
+
+    /// Multi-head self-attention over n tokens (no padding inside one sequence):
+    /// ctx[i, h] = softmax_j(q[i, h] . k[j, h] / sqrt(d)) v[j, h]     q, k, v, ctx: [n][H]
+    private func attention(n: Int) {
+        let H = config.hidden, d = config.headDim
+        let scale = 1 / Float(d).squareRoot()
+        let q = state.q, k = state.k, v = state.v, ctx = state.ctx
+        let scratch = state.scores, stride = state.scoresStride
+        pool.parallelFor(0..<config.heads) { heads, thread in
+            let scores = scratch + thread * stride  // [n]
+            for h in heads {
+                let off = h * d
+                for i in 0..<n {
+                    let qi = q + i * H + off
+                    var mx = -Float.infinity
+                    for j in 0..<n {
+                        let s = ek_dot_f32(qi, k + j * H + off, Int32(d)) * scale
+                        scores[j] = s
+                        mx = max(mx, s)
+                    }
+                    var sum: Float = 0
+                    for j in 0..<n {
+                        let e = expf(scores[j] - mx)
+                        scores[j] = e
+                        sum += e
+                    }
+                    let out = ctx + i * H + off
+                    for t in 0..<d { out[t] = 0 }
+                    let inv = 1 / sum
+                    for j in 0..<n { ek_axpy_f32(scores[j] * inv, v + j * H + off, out, Int32(d)) }
+                }
+            }
+        }
+    }
+}

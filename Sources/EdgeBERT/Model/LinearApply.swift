@@ -1,0 +1,38 @@
+import CKernels
+
+/// Runs one dense layer on rows of activations with the chosen kernel path.
+/// Shapes: x [m][ldx] f32 (and its int8 form xq [m][ldq] + xs [m] for int8 layers) -> y [m][ldy].
+struct LinearRunner {
+    let kernel: UnsafePointer<ek_kernel>
+
+    /// y = x W^T + b (+ residual, which may alias y), over output panels [p0, p1) (16 columns each).
+    func run(_ layer: Linear, m: Int, x: UnsafePointer<Float>, ldx: Int,
+             xq: UnsafePointer<Int8>, ldq: Int, xs: UnsafePointer<Float>,
+             y: UnsafeMutablePointer<Float>, ldy: Int, residual: UnsafePointer<Float>?,
+             panels: Range<Int>) {
+        switch layer.storage {
+        case let .int8(packed, scale, colsum):
+            var p = ek_gemm_params()
+            p.a = xq
+            p.b = packed
+            p.a_scale = xs
+            p.b_scale = scale
+            p.b_colsum = colsum
+            p.bias = layer.bias
+            p.residual = residual
+            p.c = y
+            p.lda = Int64(ldq)
+            p.ldc = Int64(ldy)
+            p.m = Int32(m)
+            p.n = Int32(layer.n)
+            p.kp = Int32(layer.kp)
+            p.panel_begin = Int32(panels.lowerBound)
+            p.panel_end = Int32(panels.upperBound)
+            kernel.pointee.gemm(&p)
+        case let .f32(weight):
+            let n0 = min(panels.lowerBound * 16, layer.n), n1 = min(panels.upperBound * 16, layer.n)
+            ek_sgemm_nt(x, Int64(ldx), weight, Int64(layer.k), layer.bias, residual, y, Int64(ldy),
+                        Int32(m), Int32(layer.n), Int32(layer.k), Int32(n0), Int32(n1))
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// The encoder's activation buffers, carved from one arena sized at load for `maxTokens` rows.
+struct RunState: @unchecked Sendable {
+    let maxTokens: Int
+    let x: UnsafeMutablePointer<Float>       // [T][H] hidden state
+    let q: UnsafeMutablePointer<Float>       // [T][H]
+    let k: UnsafeMutablePointer<Float>       // [T][H]
+    let v: UnsafeMutablePointer<Float>       // [T][H]
+    let ctx: UnsafeMutablePointer<Float>     // [T][H] attention context
+    let inter: UnsafeMutablePointer<Float>   // [T][I] FFN hidden
+    let xq: UnsafeMutablePointer<Int8>       // [T][ldq] quantised activations
+    let xs: UnsafeMutablePointer<Float>      // [T] their scales
+    let ldq: Int                             // max(roundUp(H, 4), roundUp(I, 4))
+    let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride] attention row scratch
+    let scoresStride: Int
+    let ids: UnsafeMutablePointer<Int32>     // [T] token ids
+    let pooled: UnsafeMutablePointer<Float>  // [H] pooling output
+
+    /// Bytes the arena needs for these buffers.
+    static func plan(_ c: ModelConfig, maxTokens T: Int, threads: Int) -> Int {
+        let H = c.hidden, I = c.intermediate
+        let ldq = max(roundUp(H, 4), roundUp(I, 4))
+        let stride = roundUp(T, 16)
+        return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
+            + Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
+            + Arena.size(Float.self, H)
+    }
+
+    init(_ c: ModelConfig, maxTokens T: Int, threads: Int, arena: Arena) {
+        let H = c.hidden, I = c.intermediate
+        maxTokens = T
+        ldq = max(roundUp(H, 4), roundUp(I, 4))
+        scoresStride = roundUp(T, 16)
+        x = arena.take(Float.self, T * H)
+        q = arena.take(Float.self, T * H)
+        k = arena.take(Float.self, T * H)
+        v = arena.take(Float.self, T * H)
+        ctx = arena.take(Float.self, T * H)
+        inter = arena.take(Float.self, T * I)
+        xq = arena.take(Int8.self, T * ldq)
+        xs = arena.take(Float.self, T)
+        scores = arena.take(Float.self, threads * scoresStride)
+        ids = arena.take(Int32.self, T)
+        pooled = arena.take(Float.self, H)
+    }
+}

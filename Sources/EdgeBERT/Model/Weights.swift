@@ -1,0 +1,94 @@
+import CKernels
+
+/// A dense layer y = x W^T + b as stored: int8 packed with per-channel scales and column sums, or
+/// f32 row-major (the float reference, or a layer kept in float).
+struct Linear: @unchecked Sendable {
+    enum Storage {
+        /// [Np/16][Kp/4][16][4] int8, scale [Np], colsum [Np], bias [Np]
+        case int8(packed: UnsafePointer<Int8>, scale: UnsafePointer<Float>, colsum: UnsafePointer<Int32>)
+        /// [N][K] f32, bias [N]
+        case f32(weight: UnsafePointer<Float>)
+    }
+    let name: String
+    let n: Int  // output channels
+    let k: Int  // input features
+    let storage: Storage
+    let bias: UnsafePointer<Float>
+
+    var kp: Int { roundUp(k, 4) }
+    var panels: Int { roundUp(n, 16) / 16 }
+    var isInt8: Bool { if case .int8 = storage { true } else { false } }
+
+    init(_ file: ModelFile, _ name: String, n: Int, k: Int) throws(EdgeBERTError) {
+        self.name = name
+        self.n = n
+        self.k = k
+        let np = roundUp(n, 16)
+        let w = try file.tensor(name + ".weight", [.i8Packed, .f32], [n, k])
+        if w.dtype == .i8Packed {
+            storage = .int8(packed: w.int8s, scale: try file.tensor(name + ".scale", [.f32], [np]).floats,
+                            colsum: try file.tensor(name + ".colsum", [.i32], [np]).int32s)
+            bias = try file.tensor(name + ".bias", [.f32], [np]).floats
+        } else {
+            storage = .f32(weight: w.floats)
+            bias = try file.tensor(name + ".bias", [.f32], [n]).floats
+        }
+    }
+}
+
+/// LayerNorm parameters: gamma and beta, [hidden] each.
+struct LayerNormWeights: @unchecked Sendable {
+    let gamma: UnsafePointer<Float>
+    let beta: UnsafePointer<Float>
+
+    init(_ file: ModelFile, _ name: String, _ hidden: Int) throws(EdgeBERTError) {
+        gamma = try file.tensor(name + ".weight", [.f32], [hidden]).floats
+        beta = try file.tensor(name + ".bias", [.f32], [hidden]).floats
+    }
+}
+
+/// One encoder layer's weights (names as in transformers' modeling_bert.py BertLayer).
+struct LayerWeights: @unchecked Sendable {
+    let query: Linear, key: Linear, value: Linear  // [H, H] each
+    let attentionOutput: Linear                     // [H, H]
+    let attentionNorm: LayerNormWeights             // [H]
+    let intermediate: Linear                        // [I, H]
+    let output: Linear                              // [H, I]
+    let outputNorm: LayerNormWeights                // [H]
+}
+
+/// Every weight of the model, as views into the mapped file. Resolved and shape-checked once.
+struct Weights: @unchecked Sendable {
+    /// [vocab, H] int8 with a scale per row, or f32.
+    let wordEmbeddings: UnsafeRawPointer
+    let wordScales: UnsafePointer<Float>?  // [vocab], nil when f32
+    let positionEmbeddings: UnsafePointer<Float>   // [maxPositions, H]
+    let tokenTypeEmbeddings: UnsafePointer<Float>  // [typeVocab, H]
+    let embeddingNorm: LayerNormWeights
+    let layers: [LayerWeights]
+
+    init(_ file: ModelFile) throws(EdgeBERTError) {
+        let c = file.config
+        let H = c.hidden, I = c.intermediate
+        let word = try file.tensor("embeddings.word_embeddings.weight", [.i8, .f32], [c.vocabSize, H])
+        wordEmbeddings = word.base
+        wordScales = word.dtype == .i8 ? try file.tensor("embeddings.word_embeddings.scale", [.f32], [c.vocabSize]).floats : nil
+        positionEmbeddings = try file.tensor("embeddings.position_embeddings.weight", [.f32], [c.maxPositions, H]).floats
+        tokenTypeEmbeddings = try file.tensor("embeddings.token_type_embeddings.weight", [.f32], [c.typeVocabSize, H]).floats
+        embeddingNorm = try LayerNormWeights(file, "embeddings.LayerNorm", H)
+        var layers: [LayerWeights] = []
+        for l in 0..<c.layers {
+            let p = "encoder.layer.\(l)."
+            layers.append(LayerWeights(
+                query: try Linear(file, p + "attention.self.query", n: H, k: H),
+                key: try Linear(file, p + "attention.self.key", n: H, k: H),
+                value: try Linear(file, p + "attention.self.value", n: H, k: H),
+                attentionOutput: try Linear(file, p + "attention.output.dense", n: H, k: H),
+                attentionNorm: try LayerNormWeights(file, p + "attention.output.LayerNorm", H),
+                intermediate: try Linear(file, p + "intermediate.dense", n: I, k: H),
+                output: try Linear(file, p + "output.dense", n: H, k: I),
+                outputNorm: try LayerNormWeights(file, p + "output.LayerNorm", H)))
+        }
+        self.layers = layers
+    }
+}

@@ -1,0 +1,30 @@
+/// One block of memory sized when a model loads, carved into every activation buffer with a bump
+/// pointer. Nothing in it is freed piecemeal; embedding a text allocates nothing on the heap.
+public final class Arena: @unchecked Sendable {
+    public static let alignment = 64
+    public let capacity: Int
+    let base: UnsafeMutableRawPointer
+    private(set) var used = 0
+
+    public init(bytes: Int) {
+        capacity = max(bytes, Self.alignment)
+        base = .allocate(byteCount: capacity, alignment: Self.alignment)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// A buffer of `count` elements, 64-byte aligned. Sizes are planned at load: running out is a bug.
+    func take<T>(_ type: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {
+        let bytes = roundUp(max(count, 1) * MemoryLayout<T>.stride, Self.alignment)
+        precondition(used + bytes <= capacity, "arena exhausted: \(used) + \(bytes) > \(capacity)")
+        let p = base + used
+        used += bytes
+        return p.bindMemory(to: type, capacity: count)
+    }
+
+    /// The bytes `take` would use for `count` elements of T: for planning the capacity.
+    static func size<T>(_ type: T.Type, _ count: Int) -> Int {
+        roundUp(max(count, 1) * MemoryLayout<T>.stride, alignment)
+    }
+}

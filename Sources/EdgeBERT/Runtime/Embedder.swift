@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CKernels
+
+/// Text in, embedding out: the public facade of the runtime.
+///
+///     let embedder = try Embedder(modelPath: "minilm.ebm")
+///     let v = try embedder.embed("A cat sits on the mat.")   // [384], L2-normalised
+///
+/// Loading maps the model read-only, validates it, picks the fastest kernel path for this CPU,
+/// starts the thread pool and sizes one arena for the longest input. After that, embedding a
+/// text allocates nothing (the `into:` variants) besides the returned array. An Embedder is not
+/// safe to call from two threads at once; make one per thread.
+public final class Embedder: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Longest input in tokens ([CLS] and [SEP] included); default: the model's.
+        public var maxLength: Int?
+        /// Worker threads, the caller included; default: every core.
+        public var threads: Int?
+        /// Force a kernel path ("ref", "avx2", "avx512vnni", "neon", ...); default: the best.
+        /// The environment variable EDGEBERT_KERNEL does the same.
+        public var kernel: String?
+        /// Pooling; default: the model's (sentence-transformers config), else mean.
+        public var pooling: Pooling?
+        /// L2 normalisation; default: the model's, else on.
+        public var normalize: Bool?
+        /// Hidden layer to read: 0 = embeddings, L = last; negative counts from the end (-1 = last).
+        public var layer: Int?
+        /// Texts past the max length are cut (the default) or refused with an error.
+        public var truncate: Bool = true
+
+        public init() {}
+    }
+
+    public let model: ModelFile
+    public let config: ModelConfig
+    public let tokenizer: WordPieceTokenizer
+    public let pooling: Pooling
+    public let normalize: Bool
+    /// The layer read, 0...config.layers.
+    public let layer: Int
+    public let maxLength: Int
+    public let truncate: Bool
+    /// The kernel path in use.
+    public let kernelName: String
+    public let threads: Int
+    /// Bytes of the activation arena.
+    public var arenaBytes: Int { arena.capacity }
+
+    let arena: Arena
+    let state: RunState
+    let encoder: Encoder
+    let pool: ThreadPool
+
+    public var dimension: Int { config.hidden }
+
+    public convenience init(modelPath: String, options: Options = Options()) throws(EdgeBERTError) {
+        try self.init(model: try ModelFile(path: modelPath), options: options)
+    }
+
+    public init(model: ModelFile, options: Options = Options()) throws(EdgeBERTError) {
+        self.model = model
+        config = model.config
+        let c = config
+        maxLength = options.maxLength ?? c.maxSequenceLength
+        guard (2...c.maxPositions).contains(maxLength) else {
+            throw .usage("--max-length", "\(maxLength) is outside 2...\(c.maxPositions), the model's position count")
+        }
+        let requested = options.layer ?? c.layers
+        guard (-(c.layers + 1)...c.layers).contains(requested) else {
+            throw .usage("--layer", "\(requested) is outside \(-(c.layers + 1))...\(c.layers) for a \(c.layers)-layer model")
+        }
+        layer = requested < 0 ? c.layers + 1 + requested : requested
+        pooling = options.pooling ?? c.pooling
+        normalize = options.normalize ?? c.normalize
+        truncate = options.truncate
+        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        threads = options.threads ?? max(1, cores)
+        guard (1...256).contains(threads) else { throw .usage("--threads", "\(threads) is outside 1...256") }
+
+        var forced = options.kernel
+        if forced == nil, let env = getenv("EDGEBERT_KERNEL") { forced = String(cString: env) }
+        guard let kernel = ek_kernel_select(forced) else {
+            let names = (0..<ek_kernel_count()).compactMap { ek_kernel_at($0) }.filter { ek_kernel_supported($0) != 0 }
+                .map { String(cString: $0.pointee.name) }
+            throw .usage("kernel \(forced ?? "")", "unknown or not supported by this CPU (here: \(names.joined(separator: ", ")))")
+        }
+        kernelName = String(cString: kernel.pointee.name)
+
+        let weights = try Weights(model)
+        tokenizer = WordPieceTokenizer(vocab: model.vocab, options: c.tokenizer, special: c.special)
+        arena = Arena(bytes: RunState.plan(c, maxTokens: maxLength, threads: threads))
+        state = RunState(c, maxTokens: maxLength, threads: threads, arena: arena)
+        pool = ThreadPool(threads: threads)
+        encoder = Encoder(config: c, weights: weights, state: state, kernel: kernel, pool: pool)
+    }
+
+    /// Token ids the model sees for `text`: [CLS] ... [SEP], truncated to the max length.
+    public func tokenize(_ text: String) -> [Int32] {
+        tokenizer.encode(text, maxTokens: maxLength)
+    }
+
+    /// Tokenises and runs the encoder; the hidden states are left in `state.x`. Returns n tokens.
+    private func run(_ text: String) throws(EdgeBERTError) -> Int {
+        guard !text.isEmpty else { throw .data("text", "empty text: nothing to embed") }
+        let n: Int
+        if truncate {
+            n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
+        } else {
+            // One token more than allowed tells us the text did not fit.
+            n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
+            if n == maxLength {
+                let full = tokenizer.encode(text, maxTokens: config.maxPositions)
+                if full.count > maxLength {
+                    throw .data("text", "\(full.count) tokens, past the max length of \(maxLength) (drop --no-truncate to cut it)")
+                }
+            }
+        }
+        encoder.forward(ids: state.ids, n: n, layers: layer)
+        return n
+    }
+
+    /// Embeds `text` into `out` (at least `dimension` floats), pooled and normalised as configured.
+    /// For `.none` pooling, writes the first token's vector; use `tokenVectors` for all of them.
+    /// Allocates nothing. Returns the number of tokens the model saw.
+    @discardableResult
+    public func embed(_ text: String, into out: UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) -> Int {
+        precondition(out.count >= dimension, "output buffer shorter than the embedding dimension")
+        let n = try run(text)
+        PoolingOps.pool(pooling, x: state.x, n: n, hidden: config.hidden, out: out.baseAddress!)
+        if normalize { PoolingOps.normalize(out.baseAddress!, count: config.hidden) }
+        return n
+    }
+
+    /// The embedding of `text`: [dimension] floats.
+    public func embed(_ text: String) throws(EdgeBERTError) -> [Float] {
+        var v = [Float](repeating: 0, count: dimension)
+        try v.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
+            _ = try embed(text, into: b)
+        }
+        return v
+    }
+
+    /// Embeddings of several texts, in order.
+    public func embed(_ texts: [String]) throws(EdgeBERTError) -> [[Float]] {
+        var out: [[Float]] = []
+        out.reserveCapacity(texts.count)
+        for t in texts { out.append(try embed(t)) }
+        return out
+    }
+
+    /// One vector per token ([n][dimension]), each L2-normalised when normalisation is on.
+    public func tokenVectors(_ text: String) throws(EdgeBERTError) -> [[Float]] {
+        let n = try run(text)
+        let H = config.hidden
+        var out: [[Float]] = []
+        for t in 0..<n {
+            var row = Array(UnsafeBufferPointer(start: state.x + t * H, count: H))
+            if normalize { row.withUnsafeMutableBufferPointer { PoolingOps.normalize($0.baseAddress!, count: H) } }
+            out.append(row)
+        }
+        return out
+    }
+
+    /// Tokens seen and the raw hidden states (no pooling, no normalisation) for tools such as compare.
+    public func hiddenStates(_ text: String) throws(EdgeBERTError) -> (tokens: Int, states: [Float]) {
+        let n = try run(text)
+        return (n, Array(UnsafeBufferPointer(start: state.x, count: n * config.hidden)))
+    }
+}

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import EdgeBERT
+
+enum BenchCommand {
+    static let spec = CommandSpec(
+        name: "bench", usage: "bench -m MODEL [--seq N] [--batch N] [--threads N] [--runs N] [--json]",
+        summary: "Time the embed call alone (after a warm-up) on a synthetic text of exactly --seq tokens,\nand report memory.",
+        options: RuntimeOptions.specs + [
+            OptionSpec(names: ["--seq"], value: "N", help: "Tokens per text, [CLS]/[SEP] included (default 128)"),
+            OptionSpec(names: ["--batch"], value: "N", help: "Texts per timed call (default 1)"),
+            OptionSpec(names: ["--runs"], value: "N", help: "Timed calls (default 20)"),
+            OptionSpec(names: ["--json"], value: nil, help: "One JSON object"),
+        ])
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Fields of /proc/self/status in bytes: VmHWM (peak RSS), RssAnon.
+    static func memory() -> (peak: Int, anon: Int) {
+        guard let bytes = try? Input.readAll(path: "/proc/self/status") else { return (0, 0) }
+        var peak = 0, anon = 0
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count >= 2, let kb = Int(parts[1]) else { continue }
+            if parts[0] == "VmHWM:" { peak = kb * 1024 }
+            if parts[0] == "RssAnon:" { anon = kb * 1024 }
+        }
+        return (peak, anon)
+    }
+
+    static func run(_ args: [String]) throws(EdgeBERTError) {
+        let a = try Arguments(args, spec: spec)
+        if a.wantsHelp { say(spec.help); return }
+        let seq = try a.int("--seq", 3...65536) ?? 128
+        let batch = try a.int("--batch", 1...4096) ?? 1
+        let runs = try a.int("--runs", 1...100_000) ?? 20
+        let e = try RuntimeOptions.embedder(a) { (o: inout Embedder.Options) throws(EdgeBERTError) in
+            if o.maxLength == nil { o.maxLength = nil }
+        }
+        guard seq <= e.maxLength else { throw .usage("--seq", "\(seq) is past the max length \(e.maxLength) (raise --max-length)") }
+        // "the" is one token in every English vocabulary: seq - 2 of them plus [CLS] and [SEP].
+        let word = e.tokenizer.vocab.contains("the") ? "the" : e.tokenizer.vocab[e.config.special.unk]
+        let text = Array(repeating: word, count: seq - 2).joined(separator: " ")
+        guard e.tokenize(text).count == seq else { throw .data("bench", "could not build a \(seq)-token text") }
+        var out = [Float](repeating: 0, count: e.dimension)
+        func call() throws(EdgeBERTError) {
+            for _ in 0..<batch {
+                try out.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
+                    _ = try e.embed(text, into: b)
+                }
+            }
+        }
+        for _ in 0..<3 { try call() }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = now()
+            try call()
+            times.append((now() - t0) * 1000)
+        }
+        times.sort()
+        let median = times[times.count / 2], p90 = times[min(times.count - 1, Int(Double(times.count) * 0.9))]
+        let tps = Double(seq * batch) / (median / 1000)
+        let mem = memory()
+        if a.flag("--json") {
+            say("{\"median_ms\":\(median),\"p90_ms\":\(p90),\"tokens_per_s\":\(tps),\"peak_rss_bytes\":\(mem.peak),"
+                + "\"anon_rss_bytes\":\(mem.anon),\"arena_bytes\":\(e.arenaBytes),\"kernel\":\"\(e.kernelName)\","
+                + "\"threads\":\(e.threads),\"seq\":\(seq),\"batch\":\(batch),\"runs\":\(runs)}")
+        } else {
+            say("model       \(e.model.path) (\(e.model.header.weightDType))")
+            say("kernel      \(e.kernelName), \(e.threads) thread(s)")
+            say("input       \(batch) x \(seq) tokens, \(runs) runs after 3 warm-up")
+            say("latency     median \(fixed(median, 3)) ms, p90 \(fixed(p90, 3)) ms")
+            say("throughput  \(fixed(tps, 0)) tokens/s")
+            say("memory      peak RSS \(fixed(Double(mem.peak) / 1048576, 1)) MiB, anonymous \(fixed(Double(mem.anon) / 1048576, 1)) MiB, arena \(fixed(Double(e.arenaBytes) / 1048576, 2)) MiB")
+        }
+    }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import EdgeBERT
+
+enum CompareCommand {
+    static let spec = CommandSpec(
+        name: "compare", usage: "compare -m MODEL --reference MODEL_OR_HF_DIR [TEXT... | -i FILE] [--min-cosine X] [--json]",
+        summary: "Run the same texts through MODEL and a float reference (an f32 model file, or a Hugging Face\nfolder converted on the fly) and report how close the embeddings are.",
+        options: RuntimeOptions.specs + [
+            OptionSpec(names: ["--reference"], value: "REF", help: "f32 model file or Hugging Face folder"),
+            OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Read texts from FILE, one per line"),
+            OptionSpec(names: ["--min-cosine"], value: "X", help: "Exit 1 when any text's cosine is below X"),
+            OptionSpec(names: ["--json"], value: nil, help: "One JSON object instead of the table"),
+            OptionSpec(names: ["--per-text"], value: nil, help: "List every text's cosine"),
+        ])
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for i in 0..<min(a.count, b.count) {
+            dot += Double(a[i]) * Double(b[i]); na += Double(a[i]) * Double(a[i]); nb += Double(b[i]) * Double(b[i])
+        }
+        return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : (na == nb ? 1 : 0)
+    }
+
+    static func run(_ args: [String]) throws(EdgeBERTError) {
+        let a = try Arguments(args, spec: spec)
+        if a.wantsHelp { say(spec.help); return }
+        let refPath = try a.required("--reference")
+        let minCos = try a.double("--min-cosine", -1...1)
+        let texts = try Input.texts(positionals: a.positionals, file: a.value("--input"))
+        let model = try RuntimeOptions.embedder(a)
+        var tempPath: String? = nil
+        var st = stat()
+        if stat(refPath, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            let p = "/tmp/edgebert-reference-\(getpid()).ebm"
+            var o = Converter.Options()
+            o.dtype = .f32
+            try Converter.convert(hfDir: refPath, outPath: p, options: o)
+            tempPath = p
+        }
+        defer { if let tempPath { unlink(tempPath) } }
+        var ro = Embedder.Options()
+        ro.maxLength = model.maxLength
+        ro.threads = model.threads
+        let reference = try Embedder(modelPath: tempPath ?? refPath, options: ro)
+        guard reference.config.hidden == model.config.hidden, reference.config.layers == model.config.layers,
+              reference.config.vocabSize == model.config.vocabSize else {
+            throw .data(refPath, "not the same architecture as the model (hidden, layers or vocabulary differ)")
+        }
+        let L = model.config.layers
+        var cosines: [Double] = []
+        var maxAbs: Float = 0
+        var layerCos = [Double](repeating: 0, count: L + 1)
+        var vm: [[Float]] = [], vr: [[Float]] = []
+        for t in texts {
+            let x = try model.embed(t), y = try reference.embed(t)
+            cosines.append(cosine(x, y))
+            for i in 0..<x.count { maxAbs = max(maxAbs, abs(x[i] - y[i])) }
+            vm.append(x); vr.append(y)
+        }
+        // Drift layer by layer: mean over texts of the mean token cosine of the hidden states.
+        for l in 0...L {
+            var o1 = Embedder.Options(), o2 = Embedder.Options()
+            o1.layer = l; o2.layer = l
+            o1.maxLength = model.maxLength; o2.maxLength = model.maxLength
+            o1.threads = model.threads; o2.threads = model.threads
+            o1.kernel = model.kernelName
+            let e1 = try Embedder(model: model.model, options: o1), e2 = try Embedder(model: reference.model, options: o2)
+            var sum = 0.0
+            for t in texts {
+                let (n, h1) = try e1.hiddenStates(t)
+                let (_, h2) = try e2.hiddenStates(t)
+                var s = 0.0
+                let H = model.dimension
+                for r in 0..<n { s += cosine(Array(h1[(r * H)..<((r + 1) * H)]), Array(h2[(r * H)..<((r + 1) * H)])) }
+                sum += s / Double(n)
+            }
+            layerCos[l] = sum / Double(texts.count)
+        }
+        // Agreement of the pairwise similarity matrices (Pearson over the upper triangle).
+        var simM: [Double] = [], simR: [Double] = []
+        if texts.count > 1 {
+            for i in 0..<texts.count { for j in (i + 1)..<texts.count { simM.append(cosine(vm[i], vm[j])); simR.append(cosine(vr[i], vr[j])) } }
+        }
+        let corr = pearson(simM, simR)
+        let sorted = cosines.sorted()
+        let mean = cosines.reduce(0, +) / Double(cosines.count)
+        let p1 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.01))]
+        if a.flag("--json") {
+            say("{\"texts\":\(texts.count),\"cosine_mean\":\(mean),\"cosine_min\":\(sorted[0]),\"cosine_p1\":\(p1),"
+                + "\"max_abs_error\":\(maxAbs),\"similarity_correlation\":\(corr.map { "\($0)" } ?? "null"),"
+                + "\"layer_cosine\":[\(layerCos.map { "\($0)" }.joined(separator: ","))],\"kernel\":\"\(model.kernelName)\"}")
+        } else {
+            say("model      \(model.model.path) (\(model.model.header.weightDType), kernel \(model.kernelName))")
+            say("reference  \(refPath)")
+            say("texts      \(texts.count)")
+            if a.flag("--per-text") {
+                for (i, c) in cosines.enumerated() { say("  text \(i + 1)".padding(12) + fixed(c, 6)) }
+            }
+            say("cosine     mean \(fixed(mean, 6))   min \(fixed(sorted[0], 6))   1st percentile \(fixed(p1, 6))")
+            say("max |err|  \(fixed(Double(maxAbs), 6))")
+            if let corr { say("similarity matrix correlation \(fixed(corr, 6))") }
+            say("drift      hidden-state cosine after each layer (0 = embeddings)")
+            for (l, c) in layerCos.enumerated() { say("  layer \(l)".padding(12) + fixed(c, 6)) }
+        }
+        if let minCos, sorted[0] < minCos {
+            Output.flushStdout()
+            throw .data("compare", "min cosine \(fixed(sorted[0], 6)) is below --min-cosine \(minCos)")
+        }
+    }
+
+    static func pearson(_ x: [Double], _ y: [Double]) -> Double? {
+        guard x.count > 1 else { return nil }
+        let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        for i in 0..<x.count { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) * (x[i] - mx); syy += (y[i] - my) * (y[i] - my) }
+        return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : nil
+    }
+}

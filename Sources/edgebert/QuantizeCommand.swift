@@ -1,0 +1,71 @@
+import EdgeBERT
+
+enum QuantizeCommand {
+    static let spec = CommandSpec(
+        name: "quantize", usage: "quantize HF_DIR -o MODEL [--dtype int8|f32] [--keep-float PATTERN]...",
+        summary: "Convert a Hugging Face BERT folder (config.json, vocab.txt, model.safetensors, sentence-transformers\nconfigs) into one self-contained EdgeBERT model file.",
+        options: [
+            OptionSpec(names: ["-o", "--output"], value: "MODEL", help: "The model file to write (written atomically)"),
+            OptionSpec(names: ["--dtype"], value: "TYPE", help: "int8 (default) or f32 (the float reference)"),
+            OptionSpec(names: ["--keep-float"], value: "PATTERN", help: "Keep dense layers whose name contains PATTERN in f32", repeats: true),
+            OptionSpec(names: ["-q", "--quiet"], value: nil, help: "Print nothing but errors"),
+        ])
+
+    static func run(_ args: [String]) throws(EdgeBERTError) {
+        let a = try Arguments(args, spec: spec)
+        if a.wantsHelp { say(spec.help); return }
+        guard a.positionals.count == 1 else { throw .usage("quantize", "needs exactly one HF_DIR (got \(a.positionals.count))") }
+        let out = try a.required("--output")
+        var options = Converter.Options()
+        if let d = a.value("--dtype") {
+            switch d {
+            case "int8", "i8": options.dtype = .i8
+            case "f32": options.dtype = .f32
+            case "f16": throw .usage("--dtype", "f16 is not supported yet (int8 or f32)")
+            default: throw .usage("--dtype", "\"\(d)\" is not one of int8, f32")
+            }
+        }
+        options.keepFloat = a.all("--keep-float")
+        let report = try Converter.convert(hfDir: a.positionals[0], outPath: out, options: options)
+        if a.flag("--quiet") { return }
+        if options.dtype == .i8 {
+            say("matrix                                   shape        stored     rel. error")
+            for r in report {
+                let shape = "\(r.shape[0])x\(r.shape[1])"
+                say(r.name.padding(40) + " " + shape.padding(12) + " " + r.stored.description.padding(10) + " "
+                    + (r.stored == .f32 ? "-" : String(format4(r.relativeError))))
+            }
+        }
+        let model = try ModelFile(path: out)
+        say("wrote \(out): \(model.file.bytes.count) bytes, \(model.entries.count) tensors, \(model.header.weightDType) weights")
+    }
+}
+
+/// 4 significant digits without Foundation.
+func format4(_ v: Double) -> String {
+    if v == 0 { return "0" }
+    var exp = 0
+    var m = abs(v)
+    while m >= 10 { m /= 10; exp += 1 }
+    while m < 1 { m *= 10; exp -= 1 }
+    let digits = Int((m * 1000).rounded())
+    let s = "\(digits / 1000).\(String(digits % 1000).leftPad(3))"
+    return (v < 0 ? "-" : "") + s + (exp == 0 ? "" : "e\(exp)")
+}
+
+/// Fixed decimals without Foundation.
+func fixed(_ v: Double, _ decimals: Int) -> String {
+    guard v.isFinite else { return "\(v)" }
+    var p = 1.0
+    for _ in 0..<decimals { p *= 10 }
+    let r = (abs(v) * p).rounded()
+    let whole = Int(r / p), frac = Int(r.truncatingRemainder(dividingBy: p))
+    let sign = v < 0 && r != 0 ? "-" : ""
+    return decimals == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(String(frac).leftPad(decimals))"
+}
+
+extension String {
+    func leftPad(_ width: Int, _ c: Character = "0") -> String {
+        count >= width ? self : String(repeating: c, count: width - count) + self
+    }
+}
