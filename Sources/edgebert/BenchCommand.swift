@@ -25,7 +25,7 @@ enum BenchCommand {
         guard let bytes = try? Input.readAll(path: "/proc/self/status") else { return (0, 0) }
         var peak = 0, anon = 0
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count >= 2, let kb = Int(parts[1]) else { continue }
             if parts[0] == "VmHWM:" { peak = kb * 1024 }
             if parts[0] == "RssAnon:" { anon = kb * 1024 }

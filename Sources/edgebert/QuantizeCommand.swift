@@ -8,6 +8,8 @@ enum QuantizeCommand {
             OptionSpec(names: ["-o", "--output"], value: "MODEL", help: "The model file to write (written atomically)"),
             OptionSpec(names: ["--dtype"], value: "TYPE", help: "int8 (default) or f32 (the float reference)"),
             OptionSpec(names: ["--keep-float"], value: "PATTERN", help: "Keep dense layers whose name contains PATTERN in f32", repeats: true),
+            OptionSpec(names: ["--smoothing"], value: "ALPHA", help: "SmoothQuant strength 0...1 (default: chosen per input by measurement; 0: off)"),
+            OptionSpec(names: ["--calibration"], value: "FILE", help: "Calibration texts, one per line (default: a built-in set)"),
             OptionSpec(names: ["-q", "--quiet"], value: nil, help: "Print nothing but errors"),
         ])
 
@@ -26,15 +28,21 @@ enum QuantizeCommand {
             }
         }
         options.keepFloat = a.all("--keep-float")
+        if let alpha = try a.double("--smoothing", 0...1) { options.smoothing = Float(alpha) }
+        if let file = a.value("--calibration") { options.calibrationTexts = try Input.texts(positionals: [], file: file) }
         let report = try Converter.convert(hfDir: a.positionals[0], outPath: out, options: options)
         if a.flag("--quiet") { return }
         if options.dtype == .i8 {
             say("matrix                                   shape        stored     rel. error")
-            for r in report {
+            for r in report.layers {
                 let shape = "\(r.shape[0])x\(r.shape[1])"
                 say(r.name.padding(40) + " " + shape.padding(12) + " " + r.stored.description.padding(10) + " "
                     + (r.stored == .f32 ? "-" : String(format4(r.relativeError))))
             }
+        }
+        if report.smoothed {
+            let kinds = ["attention input", "context", "FFN input", "FFN hidden"]
+            say("smoothing alpha: " + zip(kinds, report.alphas).map { "\($0) \(fixed(Double($1), 2))" }.joined(separator: ", "))
         }
         let model = try ModelFile(path: out)
         say("wrote \(out): \(model.file.bytes.count) bytes, \(model.entries.count) tensors, \(model.header.weightDType) weights")

@@ -66,11 +66,13 @@ const ek_kernel *ek_kernel_named(const char *name);
 
 void ek_gemm_ref(const ek_gemm_params *p);
 
-/// Quantise rows of x [m][ldx] (k valid columns) to int8 with one scale per row: q = round(x / s),
-/// s = max|x| / 127 (a zero row gets s = 0 and q = 0). Columns k..<kp are zero (128 if unsigned_a).
-void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
+/// Quantise rows of x [m][ldx] (k valid columns) to int8 with one scale per row. With a smoothing
+/// vector sm [k] (SmoothQuant: the weights were multiplied by 1/sm per input channel), the row
+/// quantised is x * sm. q = round(v / s), s = max|v| / 127 (a zero row gets s = 0 and q = 0).
+/// Columns k..<kp are zero (128 if unsigned_a). sm may be NULL.
+void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                       int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a);
-void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
+void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                           int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a);
 
 /// Pack W [n][k] int8 row-major into the panel layout above. dst holds np * kp bytes.

@@ -12,6 +12,8 @@ final class Encoder: @unchecked Sendable {
     let linear: LinearRunner
     let pool: ThreadPool
     let kernel: UnsafePointer<ek_kernel>
+    /// Calibration only (the converter): records per-channel activation ranges.
+    var stats: ActivationStats?
 
     init(config: ModelConfig, weights: Weights, state: RunState, kernel: UnsafePointer<ek_kernel>, pool: ThreadPool) {
         self.config = config
@@ -26,7 +28,7 @@ final class Encoder: @unchecked Sendable {
     /// The result is left in `state.x`: [n][H].
     func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int) {
         embed(ids: ids, n: n)
-        for l in 0..<layers { layer(weights.layers[l], n: n) }
+        for l in 0..<layers { layer(weights.layers[l], index: l, n: n) }
     }
 
     /// x[t] = word[id] + position[t] + type[0], then LayerNorm.   x: [n][H]
@@ -50,11 +52,13 @@ final class Encoder: @unchecked Sendable {
         ek_layernorm(x, Int64(H), Int32(n), Int32(H), weights.embeddingNorm.gamma, weights.embeddingNorm.beta, config.layerNormEps)
     }
 
-    /// Quantises rows [n][k] of `src` into the shared int8 buffer, when `layer` needs it.
-    private func quantize(_ src: UnsafePointer<Float>, n: Int, k: Int, when needed: Bool) {
-        guard needed else { return }
-        ek_quantize_rows(src, Int64(k), Int32(n), Int32(k), Int32(roundUp(k, 4)), state.xq, Int64(state.ldq),
-                         state.xs, kernel.pointee.unsigned_a)
+    /// Quantises rows [n][k] of `src` into the shared int8 buffer when one of the layers reading it
+    /// is int8, with that layer's smoothing (layers sharing an input share it).
+    private func quantize(_ src: UnsafePointer<Float>, n: Int, k: Int, for a: Linear, _ b: Linear? = nil, _ c: Linear? = nil) {
+        let user = a.isInt8 ? a : (b?.isInt8 == true ? b : (c?.isInt8 == true ? c : nil))
+        guard let user else { return }
+        ek_quantize_rows(src, Int64(k), Int32(n), Int32(k), Int32(roundUp(k, 4)), user.smooth, state.xq,
+                         Int64(state.ldq), state.xs, kernel.pointee.unsigned_a)
     }
 
     private func run(_ layer: Linear, n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
@@ -68,21 +72,25 @@ final class Encoder: @unchecked Sendable {
     }
 
     /// One BertLayer: self-attention, output dense + residual + LayerNorm, FFN + residual + LayerNorm.
-    private func layer(_ w: LayerWeights, n: Int) {
+    private func layer(_ w: LayerWeights, index: Int, n: Int) {
         let H = config.hidden, I = config.intermediate
         let x = state.x  // [n][H]
-        quantize(x, n: n, k: H, when: w.query.isInt8 || w.key.isInt8 || w.value.isInt8)
+        stats?.observe(x, rows: n, cols: H, site: .attentionInput, layer: index)
+        quantize(x, n: n, k: H, for: w.query, w.key, w.value)
         run(w.query, n: n, x: x, y: state.q, residual: nil)  // [n][H]
         run(w.key, n: n, x: x, y: state.k, residual: nil)    // [n][H]
         run(w.value, n: n, x: x, y: state.v, residual: nil)  // [n][H]
         attention(n: n)                                       // ctx [n][H]
-        quantize(state.ctx, n: n, k: H, when: w.attentionOutput.isInt8)
+        stats?.observe(state.ctx, rows: n, cols: H, site: .context, layer: index)
+        quantize(state.ctx, n: n, k: H, for: w.attentionOutput)
         run(w.attentionOutput, n: n, x: state.ctx, y: x, residual: x)
         ek_layernorm(x, Int64(H), Int32(n), Int32(H), w.attentionNorm.gamma, w.attentionNorm.beta, config.layerNormEps)
-        quantize(x, n: n, k: H, when: w.intermediate.isInt8)
+        stats?.observe(x, rows: n, cols: H, site: .ffnInput, layer: index)
+        quantize(x, n: n, k: H, for: w.intermediate)
         run(w.intermediate, n: n, x: x, y: state.inter, residual: nil)  // [n][I]
         ek_activation(state.inter, Int64(n * I), Int32(config.activation.rawValue))
-        quantize(state.inter, n: n, k: I, when: w.output.isInt8)
+        stats?.observe(state.inter, rows: n, cols: I, site: .ffnHidden, layer: index)
+        quantize(state.inter, n: n, k: I, for: w.output)
         run(w.output, n: n, x: state.inter, y: x, residual: x)
         ek_layernorm(x, Int64(H), Int32(n), Int32(H), w.outputNorm.gamma, w.outputNorm.beta, config.layerNormEps)
     }

@@ -14,6 +14,9 @@ struct Linear: @unchecked Sendable {
     let k: Int  // input features
     let storage: Storage
     let bias: UnsafePointer<Float>
+    /// SmoothQuant: [k] per-channel factors the activations are multiplied by before quantising
+    /// (the stored weights were divided by the same factors). nil: none.
+    let smooth: UnsafePointer<Float>?
 
     var kp: Int { roundUp(k, 4) }
     var panels: Int { roundUp(n, 16) / 16 }
@@ -29,9 +32,11 @@ struct Linear: @unchecked Sendable {
             storage = .int8(packed: w.int8s, scale: try file.tensor(name + ".scale", [.f32], [np]).floats,
                             colsum: try file.tensor(name + ".colsum", [.i32], [np]).int32s)
             bias = try file.tensor(name + ".bias", [.f32], [np]).floats
+            smooth = file.has(name + ".smooth") ? try file.tensor(name + ".smooth", [.f32], [k]).floats : nil
         } else {
             storage = .f32(weight: w.floats)
             bias = try file.tensor(name + ".bias", [.f32], [n]).floats
+            smooth = nil
         }
     }
 }
@@ -79,7 +84,7 @@ struct Weights: @unchecked Sendable {
         var layers: [LayerWeights] = []
         for l in 0..<c.layers {
             let p = "encoder.layer.\(l)."
-            layers.append(LayerWeights(
+            let lw = LayerWeights(
                 query: try Linear(file, p + "attention.self.query", n: H, k: H),
                 key: try Linear(file, p + "attention.self.key", n: H, k: H),
                 value: try Linear(file, p + "attention.self.value", n: H, k: H),
@@ -87,8 +92,22 @@ struct Weights: @unchecked Sendable {
                 attentionNorm: try LayerNormWeights(file, p + "attention.output.LayerNorm", H),
                 intermediate: try Linear(file, p + "intermediate.dense", n: I, k: H),
                 output: try Linear(file, p + "output.dense", n: H, k: I),
-                outputNorm: try LayerNormWeights(file, p + "output.LayerNorm", H)))
+                outputNorm: try LayerNormWeights(file, p + "output.LayerNorm", H))
+            // Query, key and value read one quantised input: int8 ones must share one smoothing.
+            let qkv = [lw.query, lw.key, lw.value].filter(\.isInt8)
+            for other in qkv.dropFirst() where !sameSmoothing(qkv[0], other, H) {
+                throw .data(file.path, "\(other.name).smooth differs from \(qkv[0].name).smooth: they share one input")
+            }
+            layers.append(lw)
         }
         self.layers = layers
+    }
+}
+
+private func sameSmoothing(_ a: Linear, _ b: Linear, _ k: Int) -> Bool {
+    switch (a.smooth, b.smooth) {
+    case (nil, nil): return true
+    case let (x?, y?): return (0..<k).allSatisfy { x[$0] == y[$0] }
+    default: return false
     }
 }

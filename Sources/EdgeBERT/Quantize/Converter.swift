@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `edgebert quantize`: a Hugging Face BERT folder in, one EdgeBERT model file out.
 /// Tensor names follow the checkpoint's keys with any `bert.` prefix resolved here, once.
 public struct Converter {
@@ -5,6 +9,13 @@ public struct Converter {
         public var dtype: DType = .i8
         /// Linear layers whose name contains one of these stay float (f32).
         public var keepFloat: [String] = []
+        /// SmoothQuant migration strength alpha for every input; nil: chosen per input kind by
+        /// measurement on the calibration texts. 0 turns smoothing off.
+        public var smoothing: Float? = nil
+        /// Alpha per input kind (attention input, context, FFN input, FFN hidden), set by convert.
+        var alphas: [Float] = [0.5, 0.5, 0.5, 0.5]
+        /// Calibration texts; nil: the built-in set.
+        public var calibrationTexts: [String]? = nil
         public init() {}
     }
 
@@ -22,27 +33,109 @@ public struct Converter {
                 p + "attention.output.dense", p + "intermediate.dense", p + "output.dense"]
     }
 
-    /// Converts `hfDir` and writes `outPath` atomically. Returns the per-matrix error report.
+    /// What the conversion did: the error of every matrix and the smoothing chosen.
+    public struct Report: Sendable {
+        public var layers: [LayerReport]
+        /// SmoothQuant alpha per input kind: attention input, context, FFN input, FFN hidden.
+        public var alphas: [Float]
+        public var smoothed: Bool
+    }
+
+    /// Converts `hfDir` and writes `outPath` atomically.
     @discardableResult
-    public static func convert(hfDir: String, outPath: String, options: Options) throws(EdgeBERTError) -> [LayerReport] {
+    public static func convert(hfDir: String, outPath: String, options: Options) throws(EdgeBERTError) -> Report {
         let folder = try HuggingFaceFolder(path: hfDir)
-        let st = try folder.openWeights()
-        let c = folder.config
-        let prefix = st.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
-        func load(_ name: String, _ shape: [Int]) throws(EdgeBERTError) -> [Float] {
-            let (s, v) = try st.floats(prefix + name)
-            guard s == shape else {
-                throw .data(st.path, "tensor \(prefix + name) has shape \(s), config.json implies \(shape)")
+        let source = try SourceWeights(folder: folder)
+        var stats: ActivationStats? = nil
+        var options = options
+        let scratch = outPath + ".calibration-\(getpid())"
+        if options.dtype == .i8 && options.smoothing != 0 {
+            let texts = (options.calibrationTexts ?? CalibrationTexts.builtIn).filter { !$0.isEmpty }
+            let (s, reference) = try calibrate(folder, source, texts: texts, scratchPath: scratch)
+            stats = s
+            if let alpha = options.smoothing {
+                options.alphas = [alpha, alpha, alpha, alpha]
+            } else {
+                options.alphas = try searchAlphas(folder, source, options: options, stats: s, texts: texts,
+                                                  reference: reference, scratchPath: scratch)
             }
-            return v
         }
+        let (tensors, report) = try build(folder.config, source, options: options, stats: stats)
+        try ModelWriter.write(path: outPath, config: folder.config, weightDType: options.dtype, vocab: folder.vocab,
+                              tensors: tensors)
+        return Report(layers: report, alphas: options.alphas, smoothed: stats != nil)
+    }
+
+    /// Runs the float model over the calibration texts: per-channel activation ranges, and the
+    /// float embeddings the quantised candidates are measured against.
+    static func calibrate(_ folder: HuggingFaceFolder, _ source: SourceWeights, texts: [String],
+                          scratchPath: String) throws(EdgeBERTError) -> (ActivationStats, [[Float]]) {
+        var f32 = Options()
+        f32.dtype = .f32
+        let (tensors, _) = try build(folder.config, source, options: f32, stats: nil)
+        try ModelWriter.write(path: scratchPath, config: folder.config, weightDType: .f32, vocab: folder.vocab, tensors: tensors)
+        defer { unlink(scratchPath) }
+        let c = folder.config
+        let embedder = try Embedder(modelPath: scratchPath)
+        let stats = ActivationStats(layers: c.layers, hidden: c.hidden, intermediate: c.intermediate)
+        embedder.encoder.stats = stats
+        let reference = try embedder.embed(texts)
+        embedder.encoder.stats = nil
+        return (stats, reference)
+    }
+
+    /// Chooses the smoothing strength of each input kind by measurement: coordinate search over a
+    /// few alphas, scoring each candidate model by the mean plus the min cosine of its calibration
+    /// embeddings against the float model's.
+    static func searchAlphas(_ folder: HuggingFaceFolder, _ source: SourceWeights, options: Options,
+                             stats: ActivationStats, texts: [String], reference: [[Float]],
+                             scratchPath: String) throws(EdgeBERTError) -> [Float] {
+        var trial = options
+        func score(_ alphas: [Float]) throws(EdgeBERTError) -> Double {
+            trial.alphas = alphas
+            let (tensors, _) = try build(folder.config, source, options: trial, stats: stats)
+            try ModelWriter.write(path: scratchPath, config: folder.config, weightDType: .i8, vocab: folder.vocab, tensors: tensors)
+            defer { unlink(scratchPath) }
+            let e = try Embedder(modelPath: scratchPath)
+            var sum = 0.0, worst = 1.0
+            for (t, r) in zip(texts, reference) {
+                let c = cosine(try e.embed(t), r)
+                sum += c
+                worst = min(worst, c)
+            }
+            return sum / Double(texts.count) + worst
+        }
+        var best: [Float] = [0.5, 0.5, 0.5, 0.5]
+        var bestScore = try score(best)
+        for site in 0..<4 {
+            for a in [Float(0.3), 0.4, 0.6, 0.7, 0.8] {
+                var candidate = best
+                candidate[site] = a
+                let s = try score(candidate)
+                if s > bestScore { bestScore = s; best = candidate }
+            }
+        }
+        return best
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for i in 0..<min(a.count, b.count) {
+            dot += Double(a[i]) * Double(b[i]); na += Double(a[i]) * Double(a[i]); nb += Double(b[i]) * Double(b[i])
+        }
+        return na > 0 && nb > 0 ? dot / (na * nb).squareRoot() : 0
+    }
+
+    /// The tensors of the model file, quantised as `options` say.
+    static func build(_ c: ModelConfig, _ source: SourceWeights, options: Options, stats: ActivationStats?)
+        throws(EdgeBERTError) -> ([PendingTensor], [LayerReport]) {
         var tensors: [PendingTensor] = []
         var report: [LayerReport] = []
         let H = c.hidden, I = c.intermediate
 
         // Embeddings. [vocab, H] int8 per row (f32 with --dtype f32); positions and types f32.
-        let word = try load("embeddings.word_embeddings.weight", [c.vocabSize, H])
-        if options.dtype == .i8 {
+        let word = try source.load("embeddings.word_embeddings.weight", [c.vocabSize, H])
+        if options.dtype == .i8 && !options.keepFloat.contains(where: { "embeddings.word_embeddings".contains($0) }) {
             let (q, scales) = ChannelQuantizer.quantizeRows(word, rows: c.vocabSize, cols: H)
             tensors.append(PendingTensor(name: "embeddings.word_embeddings.weight", dtype: .i8, shape: [c.vocabSize, H],
                                          data: q.withUnsafeBytes { Array($0) }))
@@ -50,49 +143,86 @@ public struct Converter {
         } else {
             tensors.append(PendingTensor(name: "embeddings.word_embeddings.weight", floats: word, shape: [c.vocabSize, H]))
         }
-        tensors.append(PendingTensor(name: "embeddings.position_embeddings.weight",
-                                     floats: try load("embeddings.position_embeddings.weight", [c.maxPositions, H]),
-                                     shape: [c.maxPositions, H]))
-        tensors.append(PendingTensor(name: "embeddings.token_type_embeddings.weight",
-                                     floats: try load("embeddings.token_type_embeddings.weight", [c.typeVocabSize, H]),
-                                     shape: [c.typeVocabSize, H]))
+        for (name, rows) in [("embeddings.position_embeddings.weight", c.maxPositions),
+                             ("embeddings.token_type_embeddings.weight", c.typeVocabSize)] {
+            tensors.append(PendingTensor(name: name, floats: try source.load(name, [rows, H]), shape: [rows, H]))
+        }
         for p in ["weight", "bias"] {
-            tensors.append(PendingTensor(name: "embeddings.LayerNorm.\(p)", floats: try load("embeddings.LayerNorm.\(p)", [H]), shape: [H]))
+            tensors.append(PendingTensor(name: "embeddings.LayerNorm.\(p)", floats: try source.load("embeddings.LayerNorm.\(p)", [H]), shape: [H]))
         }
 
         for l in 0..<c.layers {
             let names = linearNames(layer: l)
             let shapes = [[H, H], [H, H], [H, H], [H, H], [I, H], [H, I]]
-            for (name, shape) in zip(names, shapes) {
-                let w = try load(name + ".weight", shape)
-                let b = try load(name + ".bias", [shape[0]])
-                let keep = options.dtype == .f32 || options.keepFloat.contains { name.contains($0) }
-                if keep {
-                    tensors.append(PendingTensor(name: name + ".weight", floats: w, shape: shape))
+            let sites: [ActivationStats.Site] = [.attentionInput, .attentionInput, .attentionInput, .context, .ffnInput, .ffnHidden]
+            var weights: [[Float]] = []
+            for (name, shape) in zip(names, shapes) { weights.append(try source.load(name + ".weight", shape)) }
+            let keep = names.map { name in options.dtype == .f32 || options.keepFloat.contains { name.contains($0) } }
+            // Smoothing per input: query, key and value share theirs (one quantised input).
+            var smooth: [[Float]?] = Array(repeating: nil, count: 6)
+            if let stats {
+                let groups = [[0, 1, 2], [3], [4], [5]]
+                for (gi, g) in groups.enumerated() {
+                    let alpha = options.alphas[gi]
+                    guard alpha > 0 else { continue }
+                    let members = g.filter { !keep[$0] }
+                    guard !members.isEmpty else { continue }
+                    let k = shapes[g[0]][1]
+                    let s = Smoothing.factors(activationMax: stats.ranges(layer: l, site: sites[g[0]]),
+                                              weights: members.map { weights[$0] }, k: k, alpha: alpha)
+                    for m in members { smooth[m] = s }
+                }
+            }
+            for (i, (name, shape)) in zip(names, shapes).enumerated() {
+                let b = try source.load(name + ".bias", [shape[0]])
+                if keep[i] {
+                    tensors.append(PendingTensor(name: name + ".weight", floats: weights[i], shape: shape))
                     tensors.append(PendingTensor(name: name + ".bias", floats: b, shape: [shape[0]]))
                     report.append(LayerReport(name: name, shape: shape, stored: .f32, relativeError: 0))
-                } else {
-                    let q = ChannelQuantizer.quantize(w, n: shape[0], k: shape[1])
-                    let np = roundUp(shape[0], 16)
-                    var bias = b
-                    bias.append(contentsOf: repeatElement(0, count: np - b.count))
-                    tensors.append(PendingTensor(name: name + ".weight", dtype: .i8Packed, shape: shape,
-                                                 data: q.packed.withUnsafeBytes { Array($0) }))
-                    tensors.append(PendingTensor(name: name + ".scale", floats: q.scales, shape: [np]))
-                    tensors.append(PendingTensor(name: name + ".colsum", dtype: .i32, shape: [np],
-                                                 data: q.colsums.withUnsafeBytes { Array($0) }))
-                    tensors.append(PendingTensor(name: name + ".bias", floats: bias, shape: [np]))
-                    report.append(LayerReport(name: name, shape: shape, stored: .i8Packed, relativeError: q.relativeError))
+                    continue
                 }
+                var w = weights[i]
+                if let s = smooth[i] { Smoothing.scaleColumns(&w, n: shape[0], k: shape[1], by: s) }
+                let q = ChannelQuantizer.quantize(w, n: shape[0], k: shape[1])
+                let np = roundUp(shape[0], 16)
+                tensors.append(PendingTensor(name: name + ".weight", dtype: .i8Packed, shape: shape,
+                                             data: q.packed.withUnsafeBytes { Array($0) }))
+                tensors.append(PendingTensor(name: name + ".scale", floats: q.scales, shape: [np]))
+                tensors.append(PendingTensor(name: name + ".colsum", dtype: .i32, shape: [np],
+                                             data: q.colsums.withUnsafeBytes { Array($0) }))
+                tensors.append(PendingTensor(name: name + ".bias", floats: b + [Float](repeating: 0, count: np - b.count), shape: [np]))
+                if let s = smooth[i] {
+                    tensors.append(PendingTensor(name: name + ".smooth", floats: s.map { 1 / $0 }, shape: [shape[1]]))
+                }
+                report.append(LayerReport(name: name, shape: shape, stored: .i8Packed, relativeError: q.relativeError))
             }
             let p = "encoder.layer.\(l)."
             for ln in ["attention.output.LayerNorm", "output.LayerNorm"] {
                 for part in ["weight", "bias"] {
-                    tensors.append(PendingTensor(name: p + ln + "." + part, floats: try load(p + ln + "." + part, [H]), shape: [H]))
+                    tensors.append(PendingTensor(name: p + ln + "." + part, floats: try source.load(p + ln + "." + part, [H]), shape: [H]))
                 }
             }
         }
-        try ModelWriter.write(path: outPath, config: c, weightDType: options.dtype, vocab: folder.vocab, tensors: tensors)
-        return report
+        return (tensors, report)
+    }
+}
+
+/// The checkpoint's tensors by their names without any `bert.` prefix (resolved once, here).
+struct SourceWeights {
+    let file: SafetensorsFile
+    let prefix: String
+
+    init(folder: HuggingFaceFolder) throws(EdgeBERTError) {
+        file = try folder.openWeights()
+        prefix = file.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
+        guard file.tensors[prefix + "embeddings.word_embeddings.weight"] != nil else {
+            throw .data(file.path, "no embeddings.word_embeddings.weight (nor bert.…): not a BERT checkpoint")
+        }
+    }
+
+    func load(_ name: String, _ shape: [Int]) throws(EdgeBERTError) -> [Float] {
+        let (s, v) = try file.floats(prefix + name)
+        guard s == shape else { throw .data(file.path, "tensor \(prefix + name) has shape \(s), config.json implies \(shape)") }
+        return v
     }
 }
