@@ -11,13 +11,16 @@ let package = Package(
     ],
     targets: [
         // ISA-specific int8 microkernels, CPU detection, fp32 helpers. Prefix ek_.
-        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "CKernels", path: "Sources/CKernels", linkerSettings: [.linkedLibrary("m")]),
         // The library: import, quantize, file format, tokenizer, encoder, runtime.
         .target(name: "EdgeBERT", dependencies: ["CKernels"], path: "Sources/EdgeBERT"),
         // The command-line tool.
         .executableTarget(name: "EdgeBERTCLI", dependencies: ["EdgeBERT"], path: "Sources/edgebert"),
         // Kernel microbenchmark: GOPS per path on the encoder's shapes.
         .executableTarget(name: "KernelBench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench"),
-        .testTarget(name: "EdgeBERTTests", dependencies: ["EdgeBERT", "CKernels"], path: "Tests/EdgeBERTTests"),
+        // Test support: counts heap allocations (interposes malloc in the test binary only).
+        .target(name: "AllocCounter", path: "Tests/AllocCounter"),
+        .testTarget(name: "EdgeBERTTests", dependencies: ["EdgeBERT", "CKernels", "AllocCounter"],
+                    path: "Tests/EdgeBERTTests"),
     ]
 )

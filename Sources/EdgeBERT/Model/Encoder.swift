@@ -12,6 +12,8 @@ final class Encoder: @unchecked Sendable {
     let linear: LinearRunner
     let pool: ThreadPool
     let kernel: UnsafePointer<ek_kernel>
+    private let linearTask: LinearTask
+    private let attentionTask: AttentionTask
     /// Calibration only (the converter): records per-channel activation ranges.
     var stats: ActivationStats?
 
@@ -22,6 +24,8 @@ final class Encoder: @unchecked Sendable {
         self.kernel = kernel
         self.linear = LinearRunner(kernel: kernel)
         self.pool = pool
+        linearTask = LinearTask(runner: linear, state: state)
+        attentionTask = AttentionTask(config: config, state: state)
     }
 
     /// Runs tokens `ids[0..<n]` through the embeddings and the first `layers` encoder layers.
@@ -63,12 +67,13 @@ final class Encoder: @unchecked Sendable {
 
     private func run(_ layer: Linear, n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                      residual: UnsafePointer<Float>?) {
-        let lin = linear
-        let ldq = state.ldq, xq = state.xq, xs = state.xs
-        pool.parallelFor(0..<layer.panels) { panels, _ in
-            lin.run(layer, m: n, x: x, ldx: layer.k, xq: xq, ldq: ldq, xs: xs, y: y, ldy: layer.n,
-                    residual: residual, panels: panels)
-        }
+        let t = linearTask
+        t.layer = layer
+        t.m = n
+        t.x = x
+        t.y = y
+        t.residual = residual
+        pool.run(t, over: 0..<layer.panels)
     }
 
     /// One BertLayer: self-attention, output dense + residual + LayerNorm, FFN + residual + LayerNorm.
@@ -98,12 +103,50 @@ final class Encoder: @unchecked Sendable {
     /// Multi-head self-attention over n tokens (no padding inside one sequence):
     /// ctx[i, h] = softmax_j(q[i, h] . k[j, h] / sqrt(d)) v[j, h]     q, k, v, ctx: [n][H]
     private func attention(n: Int) {
-        let H = config.hidden, d = config.headDim
+        attentionTask.n = n
+        pool.run(attentionTask, over: 0..<config.heads)
+    }
+}
+
+/// One dense layer over a range of output panels.
+final class LinearTask: ParallelTask, @unchecked Sendable {
+    let runner: LinearRunner
+    let state: RunState
+    var layer: Linear?
+    var m = 0
+    var x = UnsafePointer<Float>(bitPattern: 64)!
+    var y = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var residual: UnsafePointer<Float>?
+
+    init(runner: LinearRunner, state: RunState) {
+        self.runner = runner
+        self.state = state
+    }
+
+    override func run(_ range: Range<Int>, thread: Int) {
+        guard let layer else { return }
+        runner.run(layer, m: m, x: x, ldx: layer.k, xq: state.xq, ldq: state.ldq, xs: state.xs, y: y,
+                   ldy: layer.n, residual: residual, panels: range)
+    }
+}
+
+/// Self-attention over a range of heads: each thread has its own score row in the arena.
+final class AttentionTask: ParallelTask, @unchecked Sendable {
+    let config: ModelConfig
+    let state: RunState
+    var n = 0
+
+    init(config: ModelConfig, state: RunState) {
+        self.config = config
+        self.state = state
+    }
+
+    override func run(_ heads: Range<Int>, thread: Int) {
+        let H = config.hidden, d = config.headDim, n = self.n
         let scale = 1 / Float(d).squareRoot()
         let q = state.q, k = state.k, v = state.v, ctx = state.ctx
-        let scratch = state.scores, stride = state.scoresStride
-        pool.parallelFor(0..<config.heads) { heads, thread in
-            let scores = scratch + thread * stride  // [n]
+        let scores = state.scores + thread * state.scoresStride  // [n]
+        do {
             for h in heads {
                 let off = h * d
                 for i in 0..<n {

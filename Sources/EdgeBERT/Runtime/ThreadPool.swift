@@ -6,10 +6,16 @@ import Musl
 import Synchronization
 import CKernels
 
-/// A fixed pool of worker threads created at load. `parallelFor` splits a range into one
-/// contiguous chunk per thread (the caller takes chunk 0) and returns when all are done.
-/// Workers spin briefly for the next job, then sleep on a condition variable. No allocation per
-/// call: the job closure is non-escaping and lives on the caller's stack.
+/// Work split across the pool: `run` is called with one chunk of the range per thread. Call sites
+/// keep one preallocated task object each and set its fields before a dispatch, so a dispatch
+/// allocates nothing (a Swift closure stored for other threads would be boxed on the heap).
+class ParallelTask: @unchecked Sendable {
+    func run(_ range: Range<Int>, thread: Int) {}
+}
+
+/// A fixed pool of worker threads created at load. `run` splits a range into one contiguous
+/// chunk per thread (the caller takes chunk 0) and returns when all are done. Workers spin
+/// briefly for the next job, then sleep on a condition variable.
 final class ThreadPool: @unchecked Sendable {
     let threads: Int
     private let generation = Atomic<Int>(0)
@@ -20,11 +26,13 @@ final class ThreadPool: @unchecked Sendable {
     private var sleepers = 0
     private var workers: [pthread_t] = []
     // The current job, valid between a dispatch and its completion.
-    private var job: ((Range<Int>, Int) -> Void)?
+    private unowned(unsafe) var job: ParallelTask
+    private let idle = ParallelTask()
     private var jobRange = 0..<0
 
     init(threads: Int) {
         self.threads = max(1, threads)
+        job = idle
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&cond, nil)
         for index in 1..<self.threads {
@@ -57,25 +65,23 @@ final class ThreadPool: @unchecked Sendable {
         return lo..<hi
     }
 
-    /// Runs body(chunk, threadIndex) over `range` split across the pool.
-    func parallelFor(_ range: Range<Int>, _ body: (Range<Int>, Int) -> Void) {
+    /// Runs task.run(chunk, thread) over `range` split across the pool.
+    func run(_ task: ParallelTask, over range: Range<Int>) {
         let parts = min(workers.count + 1, range.count)
         if parts <= 1 {
-            body(range, 0)
+            task.run(range, thread: 0)
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            job = escapable
-            jobRange = range
-            pending.store(workers.count, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
-            pthread_mutex_lock(&mutex)
-            if sleepers > 0 { pthread_cond_broadcast(&cond) }
-            pthread_mutex_unlock(&mutex)
-            escapable(Self.chunk(range, 0, workers.count + 1), 0)
-            while pending.load(ordering: .acquiring) > 0 { spinPause() }
-            job = nil
-        }
+        job = task
+        jobRange = range
+        pending.store(workers.count, ordering: .relaxed)
+        generation.add(1, ordering: .releasing)
+        pthread_mutex_lock(&mutex)
+        if sleepers > 0 { pthread_cond_broadcast(&cond) }
+        pthread_mutex_unlock(&mutex)
+        task.run(Self.chunk(range, 0, workers.count + 1), thread: 0)
+        while pending.load(ordering: .acquiring) > 0 { spinPause() }
+        job = idle
     }
 
     private func workerLoop(index: Int) {
@@ -93,10 +99,8 @@ final class ThreadPool: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            if let job {
-                let r = Self.chunk(jobRange, index, workers.count + 1)
-                if !r.isEmpty { job(r, index) }
-            }
+            let r = Self.chunk(jobRange, index, workers.count + 1)
+            if !r.isEmpty { job.run(r, thread: index) }
             pending.subtract(1, ordering: .releasing)
         }
     }

@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+@testable import EdgeBERT
+
+/// The model file: round trip, validation of every offset, checksum, atomic writes.
+final class FormatTests: XCTestCase {
+    func testRoundTripListsEveryTensorWithItsShape() throws {
+        let m = try ModelFile(path: Fixtures.tinyModels.int8)
+        XCTAssertEqual(m.header.weightDType, .i8)
+        // embeddings: word (+scale), position, type, LN x2; per layer 6 linears x (weight, scale,
+        // colsum, bias, smooth) and 2 LayerNorms x 2.
+        XCTAssertEqual(m.entries.count, 6 + 2 * (6 * 5 + 4))
+        let q = try XCTUnwrap(m.entry("encoder.layer.1.intermediate.dense.weight"))
+        XCTAssertEqual(q.dtype, .i8Packed)
+        XCTAssertEqual(q.shape, [100, 32])
+        XCTAssertEqual(q.length, 112 * 32)
+        XCTAssertEqual(try XCTUnwrap(m.entry("encoder.layer.1.intermediate.dense.scale")).shape, [112])
+        for e in m.entries { XCTAssertEqual(e.offset % 64, 0, e.name) }
+        XCTAssertNoThrow(try m.verify())
+        XCTAssertEqual(m.vocab.count, 3000)
+        XCTAssertEqual(m.vocab[101], "[CLS]")
+    }
+
+    func testPackedWeightsDequantiseToTheCheckpoint() throws {
+        let hf = try HuggingFaceFolder(path: Fixtures.tinyModels.hf)
+        let w = try SourceWeights(folder: hf).load("encoder.layer.0.output.dense.weight", [32, 100])
+        var o = Converter.Options()
+        o.smoothing = 0
+        let path = TempDir.make("nosmooth") + "/m.ebm"
+        try Converter.convert(hfDir: Fixtures.tinyModels.hf, outPath: path, options: o)
+        let m = try ModelFile(path: path)
+        let packed = try m.tensor("encoder.layer.0.output.dense.weight", [.i8Packed], [32, 100])
+        let scale = try m.tensor("encoder.layer.0.output.dense.scale", [.f32], [32])
+        XCTAssertFalse(m.has("encoder.layer.0.output.dense.smooth"))
+        for n in 0..<32 {
+            for k in 0..<100 {
+                let q = packed.int8s[((n / 16) * 25 + k / 4) * 64 + (n % 16) * 4 + k % 4]
+                XCTAssertEqual(Float(q) * scale.floats[n], w[n * 100 + k], accuracy: scale.floats[n] * 0.5 + 1e-7)
+            }
+        }
+    }
+
+    func testChangedByteIsCaughtByVerify() throws {
+        let dir = TempDir.make("corrupt")
+        let path = dir + "/m.ebm"
+        try FileManager.default.copyItem(atPath: Fixtures.tinyModels.int8, toPath: path)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[data.count - 100] ^= 0x01
+        try data.write(to: URL(fileURLWithPath: path))
+        let m = try ModelFile(path: path)  // header and table still valid
+        XCTAssertThrowsError(try m.verify()) { e in
+            XCTAssertTrue((e as! EdgeBERTError).why.contains("checksum mismatch"))
+        }
+    }
+
+    func testTruncatedAndForeignFilesAreRefusedWithAReason() throws {
+        let dir = TempDir.make("bad")
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModels.int8))
+        for cut in [0, 10, 200, 256 + 50, data.count / 2, data.count - 1] {
+            let p = dir + "/cut\(cut).ebm"
+            try data.prefix(cut).write(to: URL(fileURLWithPath: p))
+            XCTAssertThrowsError(try ModelFile(path: p), "cut at \(cut)") { e in
+                let why = (e as! EdgeBERTError).why
+                XCTAssertTrue(why.contains("truncated") || why.contains("empty") || why.contains("shorter"), why)
+            }
+        }
+        let foreign = dir + "/foreign.ebm"
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: foreign))
+        XCTAssertThrowsError(try ModelFile(path: foreign)) { e in
+            XCTAssertTrue((e as! EdgeBERTError).why.contains("bad magic"))
+        }
+        XCTAssertThrowsError(try ModelFile(path: dir + "/missing.ebm")) { e in
+            XCTAssertTrue((e as! EdgeBERTError).why.contains("no such file"))
+        }
+        // A tensor offset pointing past the end: the table entry names the tensor.
+        var moved = data
+        let tableStart = 256
+        let offsetField = tableStart + 104
+        moved.replaceSubrange(offsetField..<(offsetField + 8), with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { Data($0) })
+        let p = dir + "/moved.ebm"
+        try moved.write(to: URL(fileURLWithPath: p))
+        XCTAssertThrowsError(try ModelFile(path: p)) { e in
+            XCTAssertTrue((e as! EdgeBERTError).why.contains("embeddings.word_embeddings.weight"))
+        }
+    }
+
+    func testFailedConversionLeavesNothingBehind() throws {
+        let dir = TempDir.make("atomic")
+        let hf = Fixtures.huggingFaceFolder("tiny-bert")
+        // Truncate the weights: conversion fails after the config was read.
+        let w = hf + "/model.safetensors"
+        let data = try Data(contentsOf: URL(fileURLWithPath: w))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: w))
+        XCTAssertThrowsError(try Converter.convert(hfDir: hf, outPath: dir + "/out.ebm", options: .init()))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
+    func testUnsupportedArchitectureIsRefused() throws {
+        let hf = Fixtures.huggingFaceFolder("tiny-bert")
+        let cfg = hf + "/config.json"
+        let text = try String(contentsOfFile: cfg, encoding: .utf8).replacingOccurrences(of: "\"bert\"", with: "\"roberta\"")
+        try text.write(toFile: cfg, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Converter.convert(hfDir: hf, outPath: TempDir.make("x") + "/o.ebm", options: .init())) { e in
+            XCTAssertTrue((e as! EdgeBERTError).why.contains("not supported"))
+        }
+    }
+
+    func testHalfPrecisionConversions() {
+        for v: Float in [0, 1, -2.5, 65504, 6.1035156e-05, 5.9604645e-08, 0.333251953125] {
+            XCTAssertEqual(halfToFloat(floatToHalf(v)), v)
+        }
+        XCTAssertEqual(halfToFloat(0x3C00), 1)
+        XCTAssertEqual(halfToFloat(0xC000), -2)
+        XCTAssertTrue(halfToFloat(0x7C00).isInfinite)
+    }
+}

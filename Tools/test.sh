@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The one test command: fetches the real model if missing, runs every Swift test against it in an
+# optimised build (and fails if any real-model test was skipped), runs the C kernel driver on this
+# CPU, then the ARM kernels under qemu (Tools/test-arm.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+model_dir=$("$root/Tools/fetch_model.sh" all-MiniLM-L6-v2)
+export EDGEBERT_MODEL_DIR="$model_dir"
+
+echo "== C kernels on this CPU (every supported path against the scalar twin)"
+mkdir -p .build/kernel-driver
+cc -O2 -ffp-contract=off -I Sources/CKernels/include Sources/CKernels/*.c Tests/CKernelsDriver/driver.c -lm \
+   -o .build/kernel-driver/driver-native
+.build/kernel-driver/driver-native
+
+echo "== swift test (release, with EDGEBERT_MODEL_DIR=$model_dir)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test -c release -Xswiftc -enable-testing 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "test.sh: swift test failed" >&2; exit "$status"; }
+if grep -q "RealModelTests.*skipped" "$log"; then
+    echo "test.sh: a real-model test was skipped" >&2
+    exit 1
+fi
+
+echo "== ARM kernels under qemu"
+"$root/Tools/test-arm.sh"
+echo "test.sh: all tests passed"
