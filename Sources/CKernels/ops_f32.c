@@ -79,3 +79,24 @@ void ek_activation(float *x, int64_t n, int32_t kind) {
         break;
     }
 }
+
+void ek_attention_head_ref(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
+                           const float *mask, float *scores, float *out, int64_t ldo) {
+    for (int32_t i = 0; i < n; i++) {
+        float mx = -INFINITY;
+        for (int32_t j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (int32_t t = 0; t < d; t++) s += q[(int64_t)i * ld + t] * k[(int64_t)j * ld + t];
+            s = s * scale + (mask ? mask[j] : 0.0f);
+            scores[j] = s;
+            mx = s > mx ? s : mx;
+        }
+        float sum = 0.0f;
+        for (int32_t j = 0; j < n; j++) { scores[j] = expf(scores[j] - mx); sum += scores[j]; }
+        for (int32_t c = 0; c < d; c++) {
+            float acc = 0.0f;
+            for (int32_t j = 0; j < n; j++) acc += scores[j] / sum * v[(int64_t)j * ld + c];
+            out[(int64_t)i * ldo + c] = acc;
+        }
+    }
+}

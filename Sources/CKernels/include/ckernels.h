@@ -94,6 +94,19 @@ void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma
 /// In-place activations over n floats: 0 gelu (erf), 1 gelu (tanh), 2 relu.
 void ek_activation(float *x, int64_t n, int32_t kind);
 
+/// GELU (erf form) in place over n floats, vectorised (erf to 1.5e-7).
+void ek_gelu(float *x, int64_t n);
+/// Self-attention of one head over n tokens: out[i] = softmax_j(q[i].k[j] * scale + mask[j]) v[j].
+/// q, k, v: [n][ld] at this head's offset; out: [n][ldo]; mask: [n] additive or NULL.
+/// Scratch: kt [d][roundup(n, 16)], scores [4][roundup(n, 16)].
+void ek_attention_head(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
+                       const float *mask, float *kt, float *scores, float *out, int64_t ldo);
+/// The scalar twin of the attention above (libm expf), for tests.
+void ek_attention_head_ref(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
+                           const float *mask, float *scores, float *out, int64_t ldo);
+/// exp as the vector paths compute it (for tests).
+float ek_exp_approx(float x);
+
 /// A spin-wait hint (PAUSE / YIELD).
 static inline void ek_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -93,7 +93,11 @@ final class Encoder: @unchecked Sendable {
         stats?.observe(x, rows: n, cols: H, site: .ffnInput, layer: index)
         quantize(x, n: n, k: H, for: w.intermediate)
         run(w.intermediate, n: n, x: x, y: state.inter, residual: nil)  // [n][I]
-        ek_activation(state.inter, Int64(n * I), Int32(config.activation.rawValue))
+        if config.activation == .gelu {
+            ek_gelu(state.inter, Int64(n * I))
+        } else {
+            ek_activation(state.inter, Int64(n * I), Int32(config.activation.rawValue))
+        }
         stats?.observe(state.inter, rows: n, cols: I, site: .ffnHidden, layer: index)
         quantize(state.inter, n: n, k: I, for: w.output)
         run(w.output, n: n, x: state.inter, y: x, residual: x)
@@ -144,31 +148,13 @@ final class AttentionTask: ParallelTask, @unchecked Sendable {
     override func run(_ heads: Range<Int>, thread: Int) {
         let H = config.hidden, d = config.headDim, n = self.n
         let scale = 1 / Float(d).squareRoot()
-        let q = state.q, k = state.k, v = state.v, ctx = state.ctx
-        let scores = state.scores + thread * state.scoresStride  // [n]
-        do {
-            for h in heads {
-                let off = h * d
-                for i in 0..<n {
-                    let qi = q + i * H + off
-                    var mx = -Float.infinity
-                    for j in 0..<n {
-                        let s = ek_dot_f32(qi, k + j * H + off, Int32(d)) * scale
-                        scores[j] = s
-                        mx = max(mx, s)
-                    }
-                    var sum: Float = 0
-                    for j in 0..<n {
-                        let e = expf(scores[j] - mx)
-                        scores[j] = e
-                        sum += e
-                    }
-                    let out = ctx + i * H + off
-                    for t in 0..<d { out[t] = 0 }
-                    let inv = 1 / sum
-                    for j in 0..<n { ek_axpy_f32(scores[j] * inv, v + j * H + off, out, Int32(d)) }
-                }
-            }
+        let scratch = state.scores + thread * state.scoresStride
+        let kt = scratch                                // [d][roundUp(n, 16)]
+        let scores = scratch + d * roundUp(n, 16)       // [4][roundUp(n, 16)]
+        for h in heads {
+            let off = h * d
+            ek_attention_head(state.q + off, state.k + off, state.v + off, Int64(H), Int32(n), Int32(d), scale, nil,
+                              kt, scores, state.ctx + off, Int64(H))
         }
     }
 }

@@ -10,7 +10,7 @@ struct RunState: @unchecked Sendable {
     let xq: UnsafeMutablePointer<Int8>       // [T][ldq] quantised activations
     let xs: UnsafeMutablePointer<Float>      // [T] their scales
     let ldq: Int                             // max(roundUp(H, 4), roundUp(I, 4))
-    let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride] attention row scratch
+    let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride]: keys transposed [d][T16] + scores [4][T16]
     let scoresStride: Int
     let ids: UnsafeMutablePointer<Int32>     // [T] token ids
     let pooled: UnsafeMutablePointer<Float>  // [H] pooling output
@@ -19,7 +19,7 @@ struct RunState: @unchecked Sendable {
     static func plan(_ c: ModelConfig, maxTokens T: Int, threads: Int) -> Int {
         let H = c.hidden, I = c.intermediate
         let ldq = max(roundUp(H, 4), roundUp(I, 4))
-        let stride = roundUp(T, 16)
+        let stride = (c.headDim + 4) * roundUp(T, 16)
         return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
             + Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
             + Arena.size(Float.self, H)
@@ -29,7 +29,7 @@ struct RunState: @unchecked Sendable {
         let H = c.hidden, I = c.intermediate
         maxTokens = T
         ldq = max(roundUp(H, 4), roundUp(I, 4))
-        scoresStride = roundUp(T, 16)
+        scoresStride = (c.headDim + 4) * roundUp(T, 16)
         x = arena.take(Float.self, T * H)
         q = arena.take(Float.self, T * H)
         k = arena.take(Float.self, T * H)

@@ -1,0 +1,178 @@
+// The encoder's fp32 work between the int8 matmuls: attention of one head, GELU, softmax's exp.
+// One portable body per operation, written so the compiler vectorises it (fixed-width lane
+// loops, no branches in the inner loops), instantiated twice: baseline (SSE2 / NEON) and, on
+// x86, AVX2+FMA. The path is chosen once at first use. ek_*_ref in ops_f32.c are the twins
+// (libm erff / expf), and the tests hold these within named tolerances of them.
+#include <math.h>
+#include <string.h>
+#include "include/ckernels.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+// exp(x) for x <= 88: Cephes' range reduction and polynomial (about 1 ulp), 2^n by exponent bits.
+ALWAYS_INLINE float exp_poly(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    const float fn = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    const float z = r * r;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * z + r + 1.0f;
+    const int32_t e = ((int32_t)fn + 127) << 23;
+    float p;
+    memcpy(&p, &e, 4);
+    return y * p;
+}
+
+// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7).
+ALWAYS_INLINE float gelu_one(float x) {
+    const float z = x * 0.70710678118654752f;
+    const float a = fabsf(z);
+    const float t = 1.0f / (1.0f + 0.3275911f * a);
+    float poly = 1.061405429f;
+    poly = poly * t - 1.453152027f;
+    poly = poly * t + 1.421413741f;
+    poly = poly * t - 0.284496736f;
+    poly = poly * t + 0.254829592f;
+    const float erf_abs = 1.0f - poly * t * exp_poly(-a * a);
+    const float erf = z < 0.0f ? -erf_abs : erf_abs;
+    return 0.5f * x * (1.0f + erf);
+}
+
+ALWAYS_INLINE void gelu_body(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = gelu_one(x[i]);
+}
+
+#define NR 16
+
+// Softmax of one row of scores (n valid of n16) in place, returning 1 / sum.
+ALWAYS_INLINE float softmax_row(float *scores, int32_t n, int32_t n16) {
+    // max and sum over lane arrays: vectorisable without reassociating a scalar reduction
+    float mxl[NR];
+    for (int c = 0; c < NR; c++) mxl[c] = scores[0];
+    int32_t j = 0;
+    for (; j + NR <= n; j += NR)
+        for (int c = 0; c < NR; c++) mxl[c] = scores[j + c] > mxl[c] ? scores[j + c] : mxl[c];
+    for (; j < n; j++) mxl[0] = scores[j] > mxl[0] ? scores[j] : mxl[0];
+    float mx = mxl[0];
+    for (int c = 1; c < NR; c++) mx = mxl[c] > mx ? mxl[c] : mx;
+    for (j = n; j < n16; j++) scores[j] = -1e30f;  // padding contributes exp(-huge) = 0
+    float suml[NR] = {0};
+    for (j = 0; j < n16; j += NR)
+        for (int c = 0; c < NR; c++) {
+            const float e = exp_poly(scores[j + c] - mx);
+            scores[j + c] = e;
+            suml[c] += e;
+        }
+    float sum = 0.0f;
+    for (int c = 0; c < NR; c++) sum += suml[c];
+    return 1.0f / sum;
+}
+
+// Scores and context of one head over n tokens, 4 query rows at a time.
+//   q, k, v: [n][ld] (this head's d columns at offset 0); out: [n][ldo]
+//   kt: scratch [d][n16] (keys transposed, zero padded), scores: scratch [4][n16]
+//   mask: [n] additive (0 or a large negative), or NULL
+#define MR 4
+ALWAYS_INLINE void attention_body(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
+                                  float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
+    const int32_t n16 = (n + NR - 1) / NR * NR;
+    for (int32_t t = 0; t < d; t++) {
+        float *row = kt + (int64_t)t * n16;
+        for (int32_t j = 0; j < n; j++) row[j] = k[(int64_t)j * ld + t];
+        for (int32_t j = n; j < n16; j++) row[j] = 0.0f;
+    }
+    for (int32_t i0 = 0; i0 < n; i0 += MR) {
+        const int32_t rows = n - i0 < MR ? n - i0 : MR;
+        const float *qr[MR];
+        for (int r = 0; r < MR; r++) qr[r] = q + (int64_t)(r < rows ? i0 + r : i0) * ld;
+        // S[r][j] = q[i0 + r] . k[j] * scale      [MR][n16]
+        for (int32_t jb = 0; jb < n16; jb += NR) {
+            float acc[MR][NR] = {{0}};
+            for (int32_t t = 0; t < d; t++) {
+                const float *kr = kt + (int64_t)t * n16 + jb;
+                for (int r = 0; r < MR; r++) {
+                    const float qv = qr[r][t];
+                    for (int c = 0; c < NR; c++) acc[r][c] += qv * kr[c];
+                }
+            }
+            for (int r = 0; r < MR; r++)
+                for (int c = 0; c < NR; c++) scores[r * n16 + jb + c] = acc[r][c] * scale;
+        }
+        for (int32_t r = 0; r < rows; r++) {
+            float *sr = scores + (int64_t)r * n16;
+            if (mask)
+                for (int32_t j = 0; j < n; j++) sr[j] += mask[j];
+            const float inv = softmax_row(sr, n, n16);
+            for (int32_t j = 0; j < n; j++) sr[j] *= inv;
+            // out[i] = sum_j p[j] v[j], 16 columns at a time in registers, two chains over j
+            float *o = out + (int64_t)(i0 + r) * ldo;
+            int32_t cb = 0;
+            for (; cb + NR <= d; cb += NR) {
+                float a0[NR] = {0}, a1[NR] = {0};
+                int32_t j = 0;
+                for (; j + 2 <= n; j += 2) {
+                    const float p0 = sr[j], p1 = sr[j + 1];
+                    const float *v0 = v + (int64_t)j * ld + cb, *v1 = v0 + ld;
+                    for (int c = 0; c < NR; c++) { a0[c] += p0 * v0[c]; a1[c] += p1 * v1[c]; }
+                }
+                if (j < n) {
+                    const float *v0 = v + (int64_t)j * ld + cb;
+                    for (int c = 0; c < NR; c++) a0[c] += sr[j] * v0[c];
+                }
+                for (int c = 0; c < NR; c++) o[cb + c] = a0[c] + a1[c];
+            }
+            for (; cb < d; cb++) {
+                float a = 0.0f;
+                for (int32_t j = 0; j < n; j++) a += sr[j] * v[(int64_t)j * ld + cb];
+                o[cb] = a;
+            }
+        }
+    }
+}
+
+static void gelu_base(float *x, int64_t n) { gelu_body(x, n); }
+static void attention_base(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
+                           float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
+    attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#define AVX2 __attribute__((target("avx2,fma")))
+AVX2 static void gelu_avx2(float *x, int64_t n) { gelu_body(x, n); }
+AVX2 static void attention_avx2(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
+                                float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
+    attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
+}
+static int use_avx2(void) {
+    static int v = -1;
+    if (v < 0) {
+        const ek_kernel *k = ek_kernel_named("avx2");
+        v = k && ek_kernel_supported(k);
+    }
+    return v;
+}
+#endif
+
+void ek_gelu(float *x, int64_t n) {
+#if defined(__x86_64__)
+    if (use_avx2()) { gelu_avx2(x, n); return; }
+#endif
+    gelu_base(x, n);
+}
+
+void ek_attention_head(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
+                       const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
+#if defined(__x86_64__)
+    if (use_avx2()) { attention_avx2(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return; }
+#endif
+    attention_base(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
+}
+
+float ek_exp_approx(float x) { return exp_poly(x); }
