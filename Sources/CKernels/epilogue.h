@@ -10,11 +10,13 @@ static inline int32_t ek_load_i32(const int8_t *p) {
     return v;
 }
 
-/// Scalar epilogue for one output element, identical in order of operations to ek_gemm_ref.
-static inline void ek_store_one(const ek_gemm_params *p, int32_t m, int32_t n, int32_t acc) {
+/// Scalar epilogue for one output element; acc = sum_k (q + 128) * B[n][k]. The order of the
+/// float operations is the contract every kernel follows (see ckernels.h).
+static inline float ek_epilogue_one(const ek_gemm_params *p, int32_t m, int32_t n, int32_t acc) {
     float v = (float)acc * (p->a_scale[m] * p->b_scale[n]);
+    v = v + p->a_min[m] * (p->b_scale[n] * (float)p->b_colsum[n]);
     if (p->bias) v += p->bias[n];
     if (p->residual) v += p->residual[(int64_t)m * p->ldc + n];
-    p->c[(int64_t)m * p->ldc + n] = v;
+    return v;
 }
 #endif

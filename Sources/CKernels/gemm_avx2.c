@@ -36,8 +36,12 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
         for (int h = 0; h < 2; h++) {
             const int32_t nb = n0 + h * 8;
             if (nb >= p->n) break;
-            __m256 v = _mm256_cvtepi32_ps(sums[h]);
-            v = _mm256_mul_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), _mm256_loadu_ps(p->b_scale + nb)));
+            const __m256i cs = _mm256_loadu_si256((const __m256i *)(p->b_colsum + nb));
+            const __m256 sb = _mm256_loadu_ps(p->b_scale + nb);
+            // sum q * w + 128 * colsum = sum (q + 128) * w
+            __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(sums[h], _mm256_slli_epi32(cs, 7)));
+            v = _mm256_mul_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb));
+            v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_min[m]), _mm256_mul_ps(sb, _mm256_cvtepi32_ps(cs))));
             if (p->bias) v = _mm256_add_ps(v, _mm256_loadu_ps(p->bias + nb));
             if (p->n - nb >= 8) {
                 if (p->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(p->residual + (int64_t)m * p->ldc + nb));

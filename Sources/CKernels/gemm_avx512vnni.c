@@ -26,13 +26,14 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
         const int32_t n0 = (panel + j) * 16;
         if (n0 >= p->n) break;
         const __mmask16 mask = (p->n - n0 >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (p->n - n0)) - 1);
-        const __m512i comp = _mm512_slli_epi32(_mm512_loadu_si512(p->b_colsum + n0), 7);  // 128 * colsum
         const __m512 sb = _mm512_loadu_ps(p->b_scale + n0);
+        const __m512 wsum = _mm512_mul_ps(sb, _mm512_cvtepi32_ps(_mm512_loadu_si512(p->b_colsum + n0)));
         const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + n0) : _mm512_setzero_ps();
         for (int r = 0; r < mr; r++) {
             const int32_t m = m0 + r;
-            __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][j], comp));
-            v = _mm512_mul_ps(v, _mm512_mul_ps(_mm512_set1_ps(p->a_scale[m]), sb));
+            // acc = sum (q + 128) * w: exactly what vpdpbusd sums over the uint8 activations
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][j]), _mm512_mul_ps(_mm512_set1_ps(p->a_scale[m]), sb));
+            v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(p->a_min[m]), wsum));
             if (p->bias) v = _mm512_add_ps(v, bias);
             float *c = p->c + (int64_t)m * p->ldc + n0;
             if (p->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, p->residual + (int64_t)m * p->ldc + n0));

@@ -26,13 +26,13 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
     for (int h = 0; h < 2; h++) {
         const int32_t nb = n0 + h * 8;
         if (nb >= p->n) break;
-        const __m256i comp = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(p->b_colsum + nb)), 7);
         const __m256 sb = _mm256_loadu_ps(p->b_scale + nb);
+        const __m256 wsum = _mm256_mul_ps(sb, _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(p->b_colsum + nb))));
         const __m256 bias = p->bias ? _mm256_loadu_ps(p->bias + nb) : _mm256_setzero_ps();
         for (int r = 0; r < mr; r++) {
             const int32_t m = m0 + r;
-            __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][h], comp));
-            v = _mm256_mul_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb));
+            __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][h]), _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb));
+            v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_min[m]), wsum));
             if (p->bias) v = _mm256_add_ps(v, bias);
             if (p->n - nb >= 8) {
                 float *c = p->c + (int64_t)m * p->ldc + nb;

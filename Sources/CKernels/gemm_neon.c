@@ -52,8 +52,12 @@ static inline __attribute__((always_inline)) void block(const ek_gemm_params *p,
         for (int q = 0; q < 4; q++) {
             const int32_t nb = n0 + q * 4;
             if (nb >= p->n) break;
-            const int32x4_t sums = vpaddq_s32(acc[r][2 * q], acc[r][2 * q + 1]);  // cols nb..nb+3
-            float32x4_t v = vmulq_f32(vcvtq_f32_s32(sums), vmulq_f32(sa, vld1q_f32(p->b_scale + nb)));
+            const int32x4_t cs = vld1q_s32(p->b_colsum + nb);
+            const float32x4_t sb = vld1q_f32(p->b_scale + nb);
+            // cols nb..nb+3: sum q * w + 128 * colsum = sum (q + 128) * w
+            const int32x4_t sums = vaddq_s32(vpaddq_s32(acc[r][2 * q], acc[r][2 * q + 1]), vshlq_n_s32(cs, 7));
+            float32x4_t v = vmulq_f32(vcvtq_f32_s32(sums), vmulq_f32(sa, sb));
+            v = vaddq_f32(v, vmulq_f32(vdupq_n_f32(p->a_min[m]), vmulq_f32(sb, vcvtq_f32_s32(cs))));
             if (p->bias) v = vaddq_f32(v, vld1q_f32(p->bias + nb));
             if (p->n - nb >= 4) {
                 if (p->residual) v = vaddq_f32(v, vld1q_f32(p->residual + (int64_t)m * p->ldc + nb));

@@ -1,6 +1,7 @@
-// Dynamic activation quantisation: one fp32 scale per row, round to nearest even, optional
-// per-channel smoothing (v = x * sm). Every path computes the same floats in the same order, so
-// the SIMD paths agree with the scalar twin bit for bit.
+// Dynamic activation quantisation, asymmetric per row: v = x * sm (optional SmoothQuant factors),
+// s = (max v - min v) / 255, q = round((v - min v) / s) - 128, stored int8 (or uint8 q + 128).
+// Every path computes the same floats in the same order, so the SIMD paths agree with the
+// scalar twin bit for bit.
 #include <math.h>
 #include <string.h>
 #include "ckernels.h"
@@ -14,26 +15,36 @@
 #endif
 
 static inline void pad_row(int8_t *q, int32_t k, int32_t kp, int32_t unsigned_a) {
-    if (kp > k) memset(q + k, unsigned_a ? 0x80 : 0, (size_t)(kp - k));
+    if (kp > k) memset(q + k, unsigned_a ? 0 : 0x80, (size_t)(kp - k));
 }
 
-static inline int8_t quant_one(float v, float inv, int32_t off) {
-    int32_t r = (int32_t)nearbyintf(v * inv);
-    r = r > 127 ? 127 : (r < -127 ? -127 : r);
-    return (int8_t)(uint8_t)(r + off);
+// The row's scale, minimum and reciprocal step from its range.
+static inline float row_params(float lo, float hi, float *scale, float *min) {
+    const float range = hi - lo;
+    *scale = range / 255.0f;
+    *min = lo;
+    return range > 0.0f ? 255.0f / range : 0.0f;
+}
+
+static inline int8_t quant_one(float v, float lo, float inv, int32_t unsigned_a) {
+    int32_t r = (int32_t)nearbyintf((v - lo) * inv);
+    r = r > 255 ? 255 : (r < 0 ? 0 : r);
+    return (int8_t)(uint8_t)(unsigned_a ? r : r - 128);
 }
 
 void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                          int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a) {
+                          int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
     for (int32_t r = 0; r < m; r++) {
         const float *row = x + r * ldx;
         int8_t *out = q + r * ldq;
-        float amax = 0.0f;
-        for (int32_t i = 0; i < k; i++) amax = fmaxf(amax, fabsf(sm ? row[i] * sm[i] : row[i]));
-        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        scales[r] = amax / 127.0f;
-        const int32_t off = unsigned_a ? 128 : 0;
-        for (int32_t i = 0; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], inv, off);
+        float lo = sm ? row[0] * sm[0] : row[0], hi = lo;
+        for (int32_t i = 0; i < k; i++) {
+            const float v = sm ? row[i] * sm[i] : row[i];
+            lo = fminf(lo, v);
+            hi = fmaxf(hi, v);
+        }
+        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
+        for (int32_t i = 0; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
         pad_row(out, k, kp, unsigned_a);
     }
 }
@@ -45,38 +56,50 @@ TGT static inline __m256 load8(const float *row, const float *sm, int32_t i) {
     return sm ? _mm256_mul_ps(v, _mm256_loadu_ps(sm + i)) : v;
 }
 
+TGT static inline __m256i round8(__m256 v, __m256 lo, __m256 inv) {
+    return _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v, lo), inv));
+}
+
 TGT static void quantize_rows_avx2(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                                   int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
+                                   int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
     for (int32_t r = 0; r < m; r++) {
         const float *row = x + r * ldx;
         int8_t *out = q + r * ldq;
-        __m256 vmax = _mm256_setzero_ps();
+        const float first = sm ? row[0] * sm[0] : row[0];
+        __m256 vlo = _mm256_set1_ps(first), vhi = vlo;
         int32_t i = 0;
-        for (; i + 8 <= k; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, load8(row, sm, i)));
-        float lanes[8];
-        _mm256_storeu_ps(lanes, vmax);
-        float amax = 0.0f;
-        for (int t = 0; t < 8; t++) amax = fmaxf(amax, lanes[t]);
-        for (; i < k; i++) amax = fmaxf(amax, fabsf(sm ? row[i] * sm[i] : row[i]));
-        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        scales[r] = amax / 127.0f;
-        const __m256 vinv = _mm256_set1_ps(inv);
-        const __m256i off = _mm256_set1_epi8(unsigned_a ? (char)0x80 : 0);
+        for (; i + 8 <= k; i += 8) {
+            const __m256 v = load8(row, sm, i);
+            vlo = _mm256_min_ps(vlo, v);
+            vhi = _mm256_max_ps(vhi, v);
+        }
+        float l8[8], h8[8];
+        _mm256_storeu_ps(l8, vlo);
+        _mm256_storeu_ps(h8, vhi);
+        float lo = l8[0], hi = h8[0];
+        for (int t = 1; t < 8; t++) { lo = fminf(lo, l8[t]); hi = fmaxf(hi, h8[t]); }
+        for (; i < k; i++) {
+            const float v = sm ? row[i] * sm[i] : row[i];
+            lo = fminf(lo, v);
+            hi = fmaxf(hi, v);
+        }
+        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
+        const __m256 vinv = _mm256_set1_ps(inv), vl = _mm256_set1_ps(lo);
+        const __m256i c128 = _mm256_set1_epi32(128);
+        const __m256i flip = _mm256_set1_epi8(unsigned_a ? (char)0x80 : 0);
         i = 0;
         for (; i + 32 <= k; i += 32) {
-            __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(load8(row, sm, i), vinv));
-            __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(load8(row, sm, i + 8), vinv));
-            __m256i c = _mm256_cvtps_epi32(_mm256_mul_ps(load8(row, sm, i + 16), vinv));
-            __m256i d = _mm256_cvtps_epi32(_mm256_mul_ps(load8(row, sm, i + 24), vinv));
+            // 0..255 -> -128..127 (int32), pack with signed saturation, then back to uint8 if wanted
+            __m256i a = _mm256_sub_epi32(round8(load8(row, sm, i), vl, vinv), c128);
+            __m256i b = _mm256_sub_epi32(round8(load8(row, sm, i + 8), vl, vinv), c128);
+            __m256i c = _mm256_sub_epi32(round8(load8(row, sm, i + 16), vl, vinv), c128);
+            __m256i d = _mm256_sub_epi32(round8(load8(row, sm, i + 24), vl, vinv), c128);
             __m256i abcd = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
             // the packs interleave 128-bit lanes: restore the order 0..31
             abcd = _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-            abcd = _mm256_max_epi8(abcd, _mm256_set1_epi8(-127));
-            _mm256_storeu_si256((__m256i *)(out + i), _mm256_xor_si256(abcd, off));
+            _mm256_storeu_si256((__m256i *)(out + i), _mm256_xor_si256(abcd, flip));
         }
-        const int32_t o = unsigned_a ? 128 : 0;
-        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], inv, o);
+        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
         pad_row(out, k, kp, unsigned_a);
     }
 }
@@ -93,47 +116,55 @@ static inline float32x4_t load4(const float *row, const float *sm, int32_t i) {
     return sm ? vmulq_f32(v, vld1q_f32(sm + i)) : v;
 }
 
+static inline int32x4_t round4(float32x4_t v, float32x4_t lo, float32x4_t inv) {
+    return vsubq_s32(vcvtnq_s32_f32(vmulq_f32(vsubq_f32(v, lo), inv)), vdupq_n_s32(128));
+}
+
 static void quantize_rows_neon(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                               int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a) {
+                               int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
     for (int32_t r = 0; r < m; r++) {
         const float *row = x + r * ldx;
         int8_t *out = q + r * ldq;
-        float32x4_t vmax = vdupq_n_f32(0.0f);
+        const float first = sm ? row[0] * sm[0] : row[0];
+        float32x4_t vlo = vdupq_n_f32(first), vhi = vlo;
         int32_t i = 0;
-        for (; i + 4 <= k; i += 4) vmax = vmaxq_f32(vmax, vabsq_f32(load4(row, sm, i)));
-        float amax = vmaxvq_f32(vmax);
-        for (; i < k; i++) amax = fmaxf(amax, fabsf(sm ? row[i] * sm[i] : row[i]));
-        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        scales[r] = amax / 127.0f;
-        const float32x4_t vinv = vdupq_n_f32(inv);
-        const int8x16_t off = vdupq_n_s8(unsigned_a ? (int8_t)0x80 : 0);
+        for (; i + 4 <= k; i += 4) {
+            const float32x4_t v = load4(row, sm, i);
+            vlo = vminq_f32(vlo, v);
+            vhi = vmaxq_f32(vhi, v);
+        }
+        float lo = vminvq_f32(vlo), hi = vmaxvq_f32(vhi);
+        for (; i < k; i++) {
+            const float v = sm ? row[i] * sm[i] : row[i];
+            lo = fminf(lo, v);
+            hi = fmaxf(hi, v);
+        }
+        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
+        const float32x4_t vinv = vdupq_n_f32(inv), vl = vdupq_n_f32(lo);
+        const int8x16_t flip = vdupq_n_s8(unsigned_a ? (int8_t)0x80 : 0);
         i = 0;
         for (; i + 16 <= k; i += 16) {
-            int32x4_t a = vcvtnq_s32_f32(vmulq_f32(load4(row, sm, i), vinv));
-            int32x4_t b = vcvtnq_s32_f32(vmulq_f32(load4(row, sm, i + 4), vinv));
-            int32x4_t c = vcvtnq_s32_f32(vmulq_f32(load4(row, sm, i + 8), vinv));
-            int32x4_t d = vcvtnq_s32_f32(vmulq_f32(load4(row, sm, i + 12), vinv));
-            int16x8_t ab = vcombine_s16(vqmovn_s32(a), vqmovn_s32(b));
-            int16x8_t cd = vcombine_s16(vqmovn_s32(c), vqmovn_s32(d));
-            int8x16_t v = vmaxq_s8(vcombine_s8(vqmovn_s16(ab), vqmovn_s16(cd)), vdupq_n_s8(-127));
-            vst1q_s8(out + i, veorq_s8(v, off));
+            int16x8_t ab = vcombine_s16(vqmovn_s32(round4(load4(row, sm, i), vl, vinv)),
+                                        vqmovn_s32(round4(load4(row, sm, i + 4), vl, vinv)));
+            int16x8_t cd = vcombine_s16(vqmovn_s32(round4(load4(row, sm, i + 8), vl, vinv)),
+                                        vqmovn_s32(round4(load4(row, sm, i + 12), vl, vinv)));
+            vst1q_s8(out + i, veorq_s8(vcombine_s8(vqmovn_s16(ab), vqmovn_s16(cd)), flip));
         }
-        const int32_t o = unsigned_a ? 128 : 0;
-        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], inv, o);
+        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
         pad_row(out, k, kp, unsigned_a);
     }
 }
 #endif
 
 void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                      int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a) {
+                      int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
 #if EK_X86
     static int avx2 = -1;
     if (avx2 < 0) avx2 = has_avx2();
-    if (avx2) { quantize_rows_avx2(x, ldx, m, k, kp, sm, q, ldq, scales, unsigned_a); return; }
+    if (avx2) { quantize_rows_avx2(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
 #elif EK_ARM
-    quantize_rows_neon(x, ldx, m, k, kp, sm, q, ldq, scales, unsigned_a);
+    quantize_rows_neon(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
     return;
 #endif
-    ek_quantize_rows_ref(x, ldx, m, k, kp, sm, q, ldq, scales, unsigned_a);
+    ek_quantize_rows_ref(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
 }

@@ -25,6 +25,7 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
     const int64_t lda = kp + offset;  // awkward alignment of a and its rows
     int8_t *abuf = malloc((size_t)s.m * lda + 64), *aref = malloc((size_t)s.m * lda + 64);
     float *sa = malloc(sizeof(float) * s.m), *sa2 = malloc(sizeof(float) * s.m);
+    float *mn = malloc(sizeof(float) * s.m), *mn2 = malloc(sizeof(float) * s.m);
     float *sb = calloc(np, sizeof(float)), *bias = calloc(np, sizeof(float));
     int32_t *cs = calloc(np, sizeof(int32_t));
     const int64_t ldc = s.n + offset;
@@ -45,17 +46,17 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
         sm = malloc(sizeof(float) * s.k);
         for (int i = 0; i < s.k; i++) sm[i] = 0.25f + (float)(next() % 100) / 25.0f;
     }
-    ek_quantize_rows(x, s.k, s.m, s.k, kp, sm, abuf + offset, lda, sa, kern->unsigned_a);
-    ek_quantize_rows_ref(x, s.k, s.m, s.k, kp, sm, aref + offset, lda, sa2, 0);
+    ek_quantize_rows(x, s.k, s.m, s.k, kp, sm, abuf + offset, lda, sa, mn, kern->unsigned_a);
+    ek_quantize_rows_ref(x, s.k, s.m, s.k, kp, sm, aref + offset, lda, sa2, mn2, 0);
     free(sm);
     for (int r = 0; r < s.m; r++) {
-        if (sa[r] != sa2[r]) bad++;
+        if (sa[r] != sa2[r] || mn[r] != mn2[r]) bad++;
         for (int c = 0; c < kp; c++)
             if ((int8_t)(abuf[offset + r * lda + c] ^ (kern->unsigned_a ? 0x80 : 0)) != aref[offset + r * lda + c]) bad++;
     }
     if (bad) { fprintf(stderr, "  quantize mismatch m=%d k=%d\n", s.m, s.k); }
     ek_gemm_params p = {0};
-    p.b = bp; p.a_scale = sa2; p.b_scale = sb; p.b_colsum = cs;
+    p.b = bp; p.a_scale = sa2; p.a_min = mn2; p.b_scale = sb; p.b_colsum = cs;
     p.bias = with_bias ? bias : NULL; p.lda = lda; p.ldc = ldc; p.m = s.m; p.n = s.n; p.kp = kp;
     p.panel_begin = 0; p.panel_end = np / 16;
     memcpy(c1, res, sizeof(float) * s.m * ldc); memcpy(c2, res, sizeof(float) * s.m * ldc);
@@ -69,7 +70,7 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
                 if (bad < 3) fprintf(stderr, "  %s m=%d n=%d k=%d: c[%d][%d] %g != ref %g\n", kern->name, s.m, s.n, s.k, r, c, c2[r * ldc + c], c1[r * ldc + c]);
                 bad++;
             }
-    free(w); free(bp); free(x); free(abuf); free(aref); free(sa); free(sa2); free(sb); free(bias);
+    free(w); free(bp); free(x); free(abuf); free(aref); free(sa); free(sa2); free(mn); free(mn2); free(sb); free(bias);
     free(cs); free(c1); free(c2); free(res);
     return bad;
 }

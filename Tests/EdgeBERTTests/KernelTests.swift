@@ -31,7 +31,8 @@ final class KernelTests: XCTestCase {
         let res = (0..<(m * n)).map { _ in rng.float() }
         func gemm(_ kern: UnsafePointer<ek_kernel>) -> [Float] {
             var q = [Int8](repeating: 0, count: m * kp), scales = [Float](repeating: 0, count: m)
-            ek_quantize_rows(x, Int64(k), Int32(m), Int32(k), Int32(kp), sm, &q, Int64(kp), &scales, kern.pointee.unsigned_a)
+            var mins = [Float](repeating: 0, count: m)
+            ek_quantize_rows(x, Int64(k), Int32(m), Int32(k), Int32(kp), sm, &q, Int64(kp), &scales, &mins, kern.pointee.unsigned_a)
             var c = res
             c.withUnsafeMutableBufferPointer { cb in
                 var p = ek_gemm_params()
@@ -40,6 +41,7 @@ final class KernelTests: XCTestCase {
                         p.a = qb.baseAddress; p.b = pb.baseAddress
                         scales.withUnsafeBufferPointer { sb in
                             p.a_scale = sb.baseAddress
+                            p.a_min = mins.withUnsafeBufferPointer { $0.baseAddress }
                             bscale.withUnsafeBufferPointer { bs in
                                 colsum.withUnsafeBufferPointer { cs in
                                     bias.withUnsafeBufferPointer { bb in
@@ -82,19 +84,28 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testQuantizerRoundsAndClampsLikeTheScalarTwin() {
-        // Hand-checked: max |x| = 2 -> scale 2/127; 1.0 -> round(63.5) = 64 (even), -2 -> -127.
-        let x: [Float] = [1.0, -2.0, 0.0, 0.5, 2.0]
-        var q = [Int8](repeating: 99, count: 8), s: [Float] = [0]
-        ek_quantize_rows_ref(x, 5, 1, 5, 8, nil, &q, 8, &s, 0)
-        XCTAssertEqual(q, [64, -127, 0, 32, 127, 0, 0, 0])
-        XCTAssertEqual(s[0], 2 / 127)
-        ek_quantize_rows_ref(x, 5, 1, 5, 8, nil, &q, 8, &s, 1)
-        XCTAssertEqual(q.map { UInt8(bitPattern: $0) }, [192, 1, 128, 160, 255, 128, 128, 128])
-        // A zero row: scale 0, all zeros.
-        ek_quantize_rows([0, 0, 0], 3, 1, 3, 4, nil, &q, 4, &s, 0)
-        XCTAssertEqual(Array(q.prefix(4)), [0, 0, 0, 0])
+    func testQuantizerIsAsymmetricPerRowAndExact() {
+        // Hand-checked: min -2, max 3 -> scale 5/255; q = round((x + 2) * 51) - 128.
+        // 1.0 -> round(153) - 128 = 25; 0.5 -> round(127.5) = 128 (even) -> 0; 0 -> 102 - 128 = -26.
+        let x: [Float] = [1.0, -2.0, 0.0, 0.5, 3.0]
+        var q = [Int8](repeating: 99, count: 8), s: [Float] = [0], mn: [Float] = [0]
+        ek_quantize_rows_ref(x, 5, 1, 5, 8, nil, &q, 8, &s, &mn, 0)
+        XCTAssertEqual(q, [25, -128, -26, 0, 127, -128, -128, -128])
+        XCTAssertEqual(s[0], 5 / 255)
+        XCTAssertEqual(mn[0], -2)
+        ek_quantize_rows_ref(x, 5, 1, 5, 8, nil, &q, 8, &s, &mn, 1)
+        XCTAssertEqual(q.map { UInt8(bitPattern: $0) }, [153, 0, 102, 128, 255, 0, 0, 0])
+        // A constant row is exact: scale 0, q = -128 standing for the constant.
+        ek_quantize_rows([0.25, 0.25, 0.25], 3, 1, 3, 4, nil, &q, 4, &s, &mn, 0)
+        XCTAssertEqual(Array(q.prefix(4)), [-128, -128, -128, -128])
         XCTAssertEqual(s[0], 0)
+        XCTAssertEqual(mn[0], 0.25)
+        // Dequantised values lie within half a step of the input.
+        var rng = Rng(s: 7)
+        let row = (0..<300).map { _ in rng.float() }
+        var q2 = [Int8](repeating: 0, count: 300)
+        ek_quantize_rows(row, 300, 1, 300, 300, nil, &q2, 300, &s, &mn, 0)
+        for i in 0..<300 { XCTAssertEqual(s[0] * Float(Int(q2[i]) + 128) + mn[0], row[i], accuracy: s[0] * 0.5001) }
     }
 
     func testPackingLayout() {

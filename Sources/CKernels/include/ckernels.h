@@ -4,10 +4,12 @@
 // Packed weight layout (shared by every kernel, written once by the converter):
 //   B[N][K] int8 -> [Np/16][Kp/4][16][4]   Np = roundup(N, 16), Kp = roundup(K, 4), zero padded.
 //   Byte (p, g, j, t) holds W[p*16 + j][g*4 + t].
-// Activations A[M][Kp] are int8 with one fp32 scale per row (zero padded to Kp). Kernels whose
-// instruction multiplies unsigned x signed (vpdpbusd) take A as uint8 = int8 + 128 and subtract
-// 128 * colsum[n] from the int32 accumulator.
-// C[m][n] = acc(m, n) * a_scale[m] * b_scale[n] + bias[n] (+ residual[m][n])
+// Activations are quantised per row, asymmetrically: v ~ a_scale[m] * (q + 128) + a_min[m] with
+// q in [-128, 127] (uint8 q + 128 for the kernels that multiply unsigned x signed, vpdpbusd).
+// Zero-padded K columns hold q = -128, which dequantises to a_min and multiplies zero weights.
+// With acc = sum_k (q + 128) * B[n][k] (exact int32) every kernel computes, in this order:
+//   C[m][n] = (float)acc * (a_scale[m] * b_scale[n]) + a_min[m] * (b_scale[n] * (float)colsum[n])
+//             + bias[n] (+ residual[m][n])
 #ifndef EDGEBERT_CKERNELS_H
 #define EDGEBERT_CKERNELS_H
 
@@ -26,6 +28,7 @@ typedef struct ek_gemm_params {
     const int8_t *a;          // [m][lda] quantised activations (uint8 = int8 + 128 when unsigned_a)
     const int8_t *b;          // packed [np/16][kp/4][16][4]
     const float *a_scale;     // [m]
+    const float *a_min;       // [m] the value q = -128 stands for
     const float *b_scale;     // [np]
     const int32_t *b_colsum;  // [np] sum over k of B[n][k]
     const float *bias;        // [np] or NULL
@@ -40,7 +43,7 @@ typedef struct ek_gemm_params {
     int32_t panel_end;        // one past the last panel
     int32_t reserved;
 } ek_gemm_params;
-_Static_assert(sizeof(ek_gemm_params) == 8 * 8 + 2 * 8 + 6 * 4, "ek_gemm_params layout");
+_Static_assert(sizeof(ek_gemm_params) == 9 * 8 + 2 * 8 + 6 * 4, "ek_gemm_params layout");
 
 typedef void (*ek_gemm_fn)(const ek_gemm_params *p);
 
@@ -48,7 +51,7 @@ typedef void (*ek_gemm_fn)(const ek_gemm_params *p);
 typedef struct ek_kernel {
     const char *name;   // "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot"
     ek_gemm_fn gemm;
-    int32_t unsigned_a; // 1: activations stored as int8 + 128
+    int32_t unsigned_a; // 1: activations stored as uint8 q + 128
     int32_t features;   // internal: the CPU feature bits the path needs (0: none)
 } ek_kernel;
 
@@ -66,14 +69,14 @@ const ek_kernel *ek_kernel_named(const char *name);
 
 void ek_gemm_ref(const ek_gemm_params *p);
 
-/// Quantise rows of x [m][ldx] (k valid columns) to int8 with one scale per row. With a smoothing
-/// vector sm [k] (SmoothQuant: the weights were multiplied by 1/sm per input channel), the row
-/// quantised is x * sm. q = round(v / s), s = max|v| / 127 (a zero row gets s = 0 and q = 0).
-/// Columns k..<kp are zero (128 if unsigned_a). sm may be NULL.
+/// Quantise rows of x [m][ldx] (k valid columns) to 8 bits with a scale and a minimum per row:
+/// v = x * sm (sm: SmoothQuant per-channel factors, or NULL), s = (max v - min v) / 255,
+/// q = round((v - min v) / s) - 128 in [-128, 127], stored as int8 q (uint8 q + 128 if unsigned_a).
+/// A constant row gets s = 0 and q = -128. Columns k..<kp hold q = -128.
 void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                      int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a);
+                      int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
 void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                          int8_t *q, int64_t ldq, float *scales, int32_t unsigned_a);
+                          int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
 
 /// Pack W [n][k] int8 row-major into the panel layout above. dst holds np * kp bytes.
 void ek_pack_b(const int8_t *w, int32_t n, int32_t k, int8_t *dst);

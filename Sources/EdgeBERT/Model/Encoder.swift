@@ -62,7 +62,7 @@ final class Encoder: @unchecked Sendable {
         let user = a.isInt8 ? a : (b?.isInt8 == true ? b : (c?.isInt8 == true ? c : nil))
         guard let user else { return }
         ek_quantize_rows(src, Int64(k), Int32(n), Int32(k), Int32(roundUp(k, 4)), user.smooth, state.xq,
-                         Int64(state.ldq), state.xs, kernel.pointee.unsigned_a)
+                         Int64(state.ldq), state.xs, state.xmin, kernel.pointee.unsigned_a)
     }
 
     private func run(_ layer: Linear, n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
@@ -129,7 +129,7 @@ final class LinearTask: ParallelTask, @unchecked Sendable {
 
     override func run(_ range: Range<Int>, thread: Int) {
         guard let layer else { return }
-        runner.run(layer, m: m, x: x, ldx: layer.k, xq: state.xq, ldq: state.ldq, xs: state.xs, y: y,
+        runner.run(layer, m: m, x: x, ldx: layer.k, xq: state.xq, ldq: state.ldq, xs: state.xs, xmin: state.xmin, y: y,
                    ldy: layer.n, residual: residual, panels: range)
     }
 }

@@ -1,13 +1,14 @@
 import CKernels
 
 /// Runs one dense layer on rows of activations with the chosen kernel path.
-/// Shapes: x [m][ldx] f32 (and its int8 form xq [m][ldq] + xs [m] for int8 layers) -> y [m][ldy].
+/// Shapes: x [m][ldx] f32 (and its 8-bit form xq [m][ldq], scales xs [m], minimums xmin [m], for
+/// int8 layers) -> y [m][ldy].
 struct LinearRunner {
     let kernel: UnsafePointer<ek_kernel>
 
     /// y = x W^T + b (+ residual, which may alias y), over output panels [p0, p1) (16 columns each).
     func run(_ layer: Linear, m: Int, x: UnsafePointer<Float>, ldx: Int,
-             xq: UnsafePointer<Int8>, ldq: Int, xs: UnsafePointer<Float>,
+             xq: UnsafePointer<Int8>, ldq: Int, xs: UnsafePointer<Float>, xmin: UnsafePointer<Float>,
              y: UnsafeMutablePointer<Float>, ldy: Int, residual: UnsafePointer<Float>?,
              panels: Range<Int>) {
         switch layer.storage {
@@ -16,6 +17,7 @@ struct LinearRunner {
             p.a = xq
             p.b = packed
             p.a_scale = xs
+            p.a_min = xmin
             p.b_scale = scale
             p.b_colsum = colsum
             p.bias = layer.bias

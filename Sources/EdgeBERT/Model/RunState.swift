@@ -9,6 +9,7 @@ struct RunState: @unchecked Sendable {
     let inter: UnsafeMutablePointer<Float>   // [T][I] FFN hidden
     let xq: UnsafeMutablePointer<Int8>       // [T][ldq] quantised activations
     let xs: UnsafeMutablePointer<Float>      // [T] their scales
+    let xmin: UnsafeMutablePointer<Float>    // [T] their minimums (the value q = -128 stands for)
     let ldq: Int                             // max(roundUp(H, 4), roundUp(I, 4))
     let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride]: keys transposed [d][T16] + scores [4][T16]
     let scoresStride: Int
@@ -21,7 +22,7 @@ struct RunState: @unchecked Sendable {
         let ldq = max(roundUp(H, 4), roundUp(I, 4))
         let stride = (c.headDim + 4) * roundUp(T, 16)
         return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
-            + Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
+            + 2 * Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
             + Arena.size(Float.self, H)
     }
 
@@ -38,6 +39,7 @@ struct RunState: @unchecked Sendable {
         inter = arena.take(Float.self, T * I)
         xq = arena.take(Int8.self, T * ldq)
         xs = arena.take(Float.self, T)
+        xmin = arena.take(Float.self, T)
         scores = arena.take(Float.self, threads * scoresStride)
         ids = arena.take(Int32.self, T)
         pooled = arena.take(Float.self, H)
