@@ -1,2 +1,100 @@
-// Kernel microbenchmark: filled in by the kernels work.
-print("kernelbench: not yet")
+// Kernel microbenchmark: GOPS (2 x multiply-adds per second) of every int8 GEMM path this CPU
+// runs, on the encoder's real shapes, one thread, beside the core's int8 peak.
+//   swift run -c release KernelBench [--runs N]
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Clock in GHz from a chain of dependent adds (one per cycle).
+func clockGHz() -> Double {
+    let n: Int64 = 400_000_000
+    ek_dependent_adds(n / 10)
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let t0 = now()
+        ek_dependent_adds(n)
+        best = min(best, now() - t0)
+    }
+    return Double(n) / best / 1e9
+}
+
+let args = CommandLine.arguments
+let runs = args.firstIndex(of: "--runs").flatMap { Int(args[$0 + 1]) } ?? 20
+// (name, M tokens, N outputs, K inputs): MiniLM at 128 and 16 tokens, bert-base FFN.
+let shapes: [(String, Int, Int, Int)] = [
+    ("ffn up 128x1536x384", 128, 1536, 384), ("ffn down 128x384x1536", 128, 384, 1536),
+    ("qkv 128x384x384", 128, 384, 384), ("ffn up 16x1536x384", 16, 1536, 384),
+    ("bert-base ffn 128x3072x768", 128, 3072, 768),
+]
+let ghz = clockGHz()
+// int8 multiply-adds per cycle per core at the instruction's peak throughput.
+let peakMACs: [String: Double] = ["avx512vnni": 64, "avxvnni": 32, "avx2": 32, "neondot": 32, "neon": 16, "ref": 1]
+print("clock \(format1(ghz, 2)) GHz (dependent-add chain), one thread, median of \(runs) runs")
+print("path        shape                         GOPS   % of int8 peak")
+for i in 0..<ek_kernel_count() {
+    guard let k = ek_kernel_at(i), ek_kernel_supported(k) != 0 else { continue }
+    let name = String(cString: k.pointee.name)
+    for (label, m, n, kk) in shapes {
+        if name == "ref" && m > 16 { continue }
+        let np = (n + 15) / 16 * 16, kp = (kk + 3) / 4 * 4
+        var w = [Int8](repeating: 0, count: n * kk)
+        for j in 0..<w.count { w[j] = Int8(truncatingIfNeeded: (j * 7919) % 255 - 127) }
+        var packed = [Int8](repeating: 0, count: np * kp)
+        ek_pack_b(w, Int32(n), Int32(kk), &packed)
+        let a = [Int8](repeating: 3, count: m * kp)
+        let sa = [Float](repeating: 0.01, count: m), mins = [Float](repeating: -1, count: m)
+        let sb = [Float](repeating: 0.02, count: np), bias = [Float](repeating: 0, count: np)
+        let cs = [Int32](repeating: 5, count: np)
+        var c = [Float](repeating: 0, count: m * n)
+        var times: [Double] = []
+        a.withUnsafeBufferPointer { ab in packed.withUnsafeBufferPointer { pb in
+            sa.withUnsafeBufferPointer { sab in mins.withUnsafeBufferPointer { mb in
+                sb.withUnsafeBufferPointer { sbb in bias.withUnsafeBufferPointer { bb in
+                    cs.withUnsafeBufferPointer { csb in c.withUnsafeMutableBufferPointer { cb in
+                        var p = ek_gemm_params()
+                        p.a = ab.baseAddress; p.b = pb.baseAddress; p.a_scale = sab.baseAddress; p.a_min = mb.baseAddress
+                        p.b_scale = sbb.baseAddress; p.b_colsum = csb.baseAddress; p.bias = bb.baseAddress
+                        p.c = cb.baseAddress; p.lda = Int64(kp); p.ldc = Int64(n)
+                        p.m = Int32(m); p.n = Int32(n); p.kp = Int32(kp); p.panel_begin = 0; p.panel_end = Int32(np / 16)
+                        for _ in 0..<3 { k.pointee.gemm(&p) }
+                        for _ in 0..<runs {
+                            let t0 = now()
+                            k.pointee.gemm(&p)
+                            times.append(now() - t0)
+                        }
+                    } }
+                } }
+            } }
+        } }
+        times.sort()
+        let gops = 2.0 * Double(m * n * kk) / times[times.count / 2] / 1e9
+        let peak = 2 * (peakMACs[name] ?? 1) * ghz
+        let left: String = name.rightPadded(12) + label.rightPadded(28)
+        let right: String = format1(gops, 1).leftPadded(7) + format1(100 * gops / peak, 1).leftPadded(9)
+        print(left + right + "%")
+    }
+}
+
+func format1(_ v: Double, _ d: Int) -> String {
+    var p = 1.0
+    for _ in 0..<d { p *= 10 }
+    let r = (v * p).rounded() / p
+    var s = "\(r)"
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < d { s += String(repeating: "0", count: d - decimals) }
+    }
+    return s
+}
+
+extension String {
+    func leftPadded(_ w: Int) -> String { count >= w ? self : String(repeating: " ", count: w - count) + self }
+    func rightPadded(_ w: Int) -> String { count >= w ? self : self + String(repeating: " ", count: w - count) }
+}

@@ -110,6 +110,23 @@ void ek_attention_head_ref(const float *q, const float *k, const float *v, int64
 /// exp as the vector paths compute it (for tests).
 float ek_exp_approx(float x);
 
+/// n dependent integer adds (one per cycle on every core we target): for measuring the clock.
+static inline void ek_dependent_adds(int64_t n) {
+    int64_t x = 0;
+    for (int64_t i = 0; i < n; i += 8) {
+#if defined(__x86_64__)
+        __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                         "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+#elif defined(__aarch64__)
+        __asm__ volatile("add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\t"
+                         "add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1" : "+r"(x));
+#else
+        x += 8;
+#endif
+    }
+    (void)x;
+}
+
 /// A spin-wait hint (PAUSE / YIELD).
 static inline void ek_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
