@@ -104,35 +104,45 @@ ALWAYS_INLINE void attention_body(const float *q, const float *k, const float *v
             for (int r = 0; r < MR; r++)
                 for (int c = 0; c < NR; c++) scores[r * n16 + jb + c] = acc[r][c] * scale;
         }
-        for (int32_t r = 0; r < rows; r++) {
+        for (int32_t r = 0; r < MR; r++) {
             float *sr = scores + (int64_t)r * n16;
+            if (r >= rows) {  // rows past the end: zero weights, so the block below stays uniform
+                for (int32_t j = 0; j < n16; j++) sr[j] = 0.0f;
+                continue;
+            }
             if (mask)
                 for (int32_t j = 0; j < n; j++) sr[j] += mask[j];
             const float inv = softmax_row(sr, n, n16);
             for (int32_t j = 0; j < n; j++) sr[j] *= inv;
-            // out[i] = sum_j p[j] v[j], 16 columns at a time in registers, two chains over j
-            float *o = out + (int64_t)(i0 + r) * ldo;
-            int32_t cb = 0;
-            for (; cb + NR <= d; cb += NR) {
-                float a0[NR] = {0}, a1[NR] = {0};
-                int32_t j = 0;
-                for (; j + 2 <= n; j += 2) {
-                    const float p0 = sr[j], p1 = sr[j + 1];
-                    const float *v0 = v + (int64_t)j * ld + cb, *v1 = v0 + ld;
-                    for (int c = 0; c < NR; c++) { a0[c] += p0 * v0[c]; a1[c] += p1 * v1[c]; }
-                }
-                if (j < n) {
-                    const float *v0 = v + (int64_t)j * ld + cb;
-                    for (int c = 0; c < NR; c++) a0[c] += sr[j] * v0[c];
-                }
-                for (int c = 0; c < NR; c++) o[cb + c] = a0[c] + a1[c];
-            }
-            for (; cb < d; cb++) {
-                float a = 0.0f;
-                for (int32_t j = 0; j < n; j++) a += sr[j] * v[(int64_t)j * ld + cb];
-                o[cb] = a;
-            }
         }
+        // out[i0 + r] = sum_j p[r][j] v[j]: 16 columns x 4 rows in registers, two chains over j
+        int32_t cb = 0;
+        for (; cb + NR <= d; cb += NR) {
+            float a0[MR][NR] = {{0}}, a1[MR][NR] = {{0}};
+            int32_t j = 0;
+            for (; j + 2 <= n; j += 2) {
+                const float *v0 = v + (int64_t)j * ld + cb, *v1 = v0 + ld;
+                for (int r = 0; r < MR; r++) {
+                    const float p0 = scores[r * n16 + j], p1 = scores[r * n16 + j + 1];
+                    for (int c = 0; c < NR; c++) { a0[r][c] += p0 * v0[c]; a1[r][c] += p1 * v1[c]; }
+                }
+            }
+            if (j < n) {
+                const float *v0 = v + (int64_t)j * ld + cb;
+                for (int r = 0; r < MR; r++) {
+                    const float p0 = scores[r * n16 + j];
+                    for (int c = 0; c < NR; c++) a0[r][c] += p0 * v0[c];
+                }
+            }
+            for (int32_t r = 0; r < rows; r++)
+                for (int c = 0; c < NR; c++) out[(int64_t)(i0 + r) * ldo + cb + c] = a0[r][c] + a1[r][c];
+        }
+        for (; cb < d; cb++)
+            for (int32_t r = 0; r < rows; r++) {
+                float a = 0.0f;
+                for (int32_t j = 0; j < n; j++) a += scores[r * n16 + j] * v[(int64_t)j * ld + cb];
+                out[(int64_t)(i0 + r) * ldo + cb] = a;
+            }
     }
 }
 
@@ -150,11 +160,18 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
                                 float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
-static int use_avx2(void) {
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+AVX512 static void gelu_avx512(float *x, int64_t n) { gelu_body(x, n); }
+AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
+                                    float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
+    attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
+}
+// 2: AVX-512 (the VNNI path's CPUs), 1: AVX2 + FMA, 0: baseline.
+static int level(void) {
     static int v = -1;
     if (v < 0) {
-        const ek_kernel *k = ek_kernel_named("avx2");
-        v = k && ek_kernel_supported(k);
+        const ek_kernel *k512 = ek_kernel_named("avx512vnni"), *k2 = ek_kernel_named("avx2");
+        v = (k512 && ek_kernel_supported(k512)) ? 2 : (k2 && ek_kernel_supported(k2)) ? 1 : 0;
     }
     return v;
 }
@@ -162,7 +179,11 @@ static int use_avx2(void) {
 
 void ek_gelu(float *x, int64_t n) {
 #if defined(__x86_64__)
-    if (use_avx2()) { gelu_avx2(x, n); return; }
+    switch (level()) {
+    case 2: gelu_avx512(x, n); return;
+    case 1: gelu_avx2(x, n); return;
+    default: break;
+    }
 #endif
     gelu_base(x, n);
 }
@@ -170,7 +191,11 @@ void ek_gelu(float *x, int64_t n) {
 void ek_attention_head(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
                        const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
 #if defined(__x86_64__)
-    if (use_avx2()) { attention_avx2(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return; }
+    switch (level()) {
+    case 2: attention_avx512(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return;
+    case 1: attention_avx2(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return;
+    default: break;
+    }
 #endif
     attention_base(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
