@@ -29,6 +29,17 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Tells the kernel that the bytes [offset, offset + count) are read at random (one embedding
+    /// row per token): no read-ahead and no fault-around, so only the rows a text uses become
+    /// resident. Best effort.
+    public func adviseRandomAccess(offset: Int, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let end = min(bytes.count, roundUp(offset + count, page))
+        guard end > start, let base = bytes.baseAddress else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_RANDOM)
+    }
+
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
     }

@@ -77,6 +77,8 @@ struct Weights: @unchecked Sendable {
         let H = c.hidden, I = c.intermediate
         let word = try file.tensor("embeddings.word_embeddings.weight", [.i8, .f32], [c.vocabSize, H])
         wordEmbeddings = word.base
+        // A text touches a handful of rows of the largest table: keep the others off the RSS.
+        file.file.adviseRandomAccess(offset: word.entry.offset, count: word.entry.length)
         wordScales = word.dtype == .i8 ? try file.tensor("embeddings.word_embeddings.scale", [.f32], [c.vocabSize]).floats : nil
         positionEmbeddings = try file.tensor("embeddings.position_embeddings.weight", [.f32], [c.maxPositions, H]).floats
         tokenTypeEmbeddings = try file.tensor("embeddings.token_type_embeddings.weight", [.f32], [c.typeVocabSize, H]).floats
