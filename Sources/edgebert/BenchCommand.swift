@@ -12,6 +12,8 @@ enum BenchCommand {
             OptionSpec(names: ["--batch"], value: "N", help: "Texts per timed call (default 1)"),
             OptionSpec(names: ["--runs"], value: "N", help: "Timed calls (default 20)"),
             OptionSpec(names: ["--json"], value: nil, help: "One JSON object"),
+            OptionSpec(names: ["--tokenizer"], value: nil, help: "Time the tokenizer alone over the lines of -i FILE"),
+            OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Texts for --tokenizer, one per line"),
         ])
 
     static func now() -> Double {
@@ -33,15 +35,43 @@ enum BenchCommand {
         return (peak, anon)
     }
 
+    /// Tokenizer throughput: every line of -i FILE, `runs` passes, the fastest pass reported.
+    static func tokenizer(_ a: Arguments, runs: Int) throws(EdgeBERTError) {
+        guard let file = a.value("--input") else { throw .usage("--tokenizer", "needs -i FILE with the texts to tokenize") }
+        let model = try ModelFile(path: try a.required("--model"))
+        let c = model.config
+        let t = WordPieceTokenizer(vocab: model.vocab, options: c.tokenizer, special: c.special)
+        let texts = try Input.texts(positionals: [], file: file)
+        let maxTokens = try a.int("--max-length", 2...1_000_000) ?? 1_000_000
+        let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+        var ids = [Int32](repeating: 0, count: maxTokens)
+        var best = Double.infinity
+        var tokens = 0
+        for _ in 0..<max(runs, 3) {
+            tokens = 0
+            let t0 = now()
+            ids.withUnsafeMutableBufferPointer { b in
+                for text in texts { tokens += t.encode(text, maxTokens: maxTokens, into: b.baseAddress!) }
+            }
+            best = min(best, now() - t0)
+        }
+        let tps = Double(tokens) / best, mbps = Double(bytes) / best / 1e6
+        if a.flag("--json") {
+            say("{\"texts\":\(texts.count),\"tokens\":\(tokens),\"bytes\":\(bytes),\"seconds\":\(best),\"tokens_per_s\":\(tps),\"mb_per_s\":\(mbps)}")
+        } else {
+            say("tokenizer   \(texts.count) texts, \(bytes) bytes, \(tokens) tokens per pass (best of \(max(runs, 3)))")
+            say("throughput  \(fixed(tps / 1e6, 2)) M tokens/s, \(fixed(mbps, 1)) MB/s of UTF-8, one thread")
+        }
+    }
+
     static func run(_ args: [String]) throws(EdgeBERTError) {
         let a = try Arguments(args, spec: spec)
         if a.wantsHelp { say(spec.help); return }
         let seq = try a.int("--seq", 3...65536) ?? 128
         let batch = try a.int("--batch", 1...4096) ?? 1
         let runs = try a.int("--runs", 1...100_000) ?? 20
-        let e = try RuntimeOptions.embedder(a) { (o: inout Embedder.Options) throws(EdgeBERTError) in
-            if o.maxLength == nil { o.maxLength = nil }
-        }
+        if a.flag("--tokenizer") { return try tokenizer(a, runs: runs) }
+        let e = try RuntimeOptions.embedder(a)
         guard seq <= e.maxLength else { throw .usage("--seq", "\(seq) is past the max length \(e.maxLength) (raise --max-length)") }
         // "the" is one token in every English vocabulary: seq - 2 of them plus [CLS] and [SEP].
         let word = e.tokenizer.vocab.contains("the") ? "the" : e.tokenizer.vocab[e.config.special.unk]

@@ -60,23 +60,15 @@ enum CompareCommand {
             vm.append(x); vr.append(y)
         }
         // Drift layer by layer: mean over texts of the mean token cosine of the hidden states.
-        for l in 0...L {
-            var o1 = Embedder.Options(), o2 = Embedder.Options()
-            o1.layer = l; o2.layer = l
-            o1.maxLength = model.maxLength; o2.maxLength = model.maxLength
-            o1.threads = model.threads; o2.threads = model.threads
-            o1.kernel = model.kernelName
-            let e1 = try Embedder(model: model.model, options: o1), e2 = try Embedder(model: reference.model, options: o2)
-            var sum = 0.0
-            for t in texts {
-                let (n, h1) = try e1.hiddenStates(t)
-                let (_, h2) = try e2.hiddenStates(t)
+        let H = model.dimension
+        for t in texts {
+            let a = try model.layerStates(t), b = try reference.layerStates(t)
+            let n = a[0].count / H
+            for l in 0...L {
                 var s = 0.0
-                let H = model.dimension
-                for r in 0..<n { s += cosine(Array(h1[(r * H)..<((r + 1) * H)]), Array(h2[(r * H)..<((r + 1) * H)])) }
-                sum += s / Double(n)
+                for r in 0..<n { s += cosine(Array(a[l][(r * H)..<((r + 1) * H)]), Array(b[l][(r * H)..<((r + 1) * H)])) }
+                layerCos[l] += s / Double(n) / Double(texts.count)
             }
-            layerCos[l] = sum / Double(texts.count)
         }
         // Agreement of the pairwise similarity matrices (Pearson over the upper triangle).
         var simM: [Double] = [], simR: [Double] = []

@@ -1,4 +1,7 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 @testable import EdgeBERT
 
@@ -140,5 +143,50 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(String(cString: ek_kernel_select("ref")!.pointee.name), "ref")
         XCTAssertNil(ek_kernel_select("no-such-path"))
         XCTAssertNotNil(ek_kernel_select(nil))
+    }
+}
+
+/// The vectorised fp32 helpers against their scalar twins (libm erff / expf), within named bounds.
+final class FloatOpsTests: XCTestCase {
+    /// GELU: erf approximated to 1.5e-7 absolute; the bound covers that plus float rounding.
+    static let geluAbs: Float = 2e-6
+    /// Attention: exp approximated to about 1 ulp; context values agree to this relative bound.
+    static let attentionRel: Float = 2e-5
+
+    func testGeluMatchesErfForm() {
+        var rng = KernelTests.Rng(s: 11)
+        let x = (0..<1037).map { _ in rng.float() / 4 } + [0, -0, 10, -10, 1e-8, -1e-8, 88, -88]
+        var fast = x, exact = x
+        ek_gelu(&fast, Int64(x.count))
+        ek_activation(&exact, Int64(x.count), 0)
+        for i in 0..<x.count {
+            XCTAssertEqual(fast[i], exact[i], accuracy: Self.geluAbs * max(1, abs(x[i])), "x = \(x[i])")
+        }
+    }
+
+    func testExpApproximation() {
+        for x in stride(from: Float(-80), through: 80, by: 0.37) {
+            XCTAssertEqual(ek_exp_approx(x), expf(x), accuracy: expf(x) * 3e-7, "x = \(x)")
+        }
+    }
+
+    func testAttentionHeadMatchesScalarTwin() {
+        var rng = KernelTests.Rng(s: 5)
+        for (n, d) in [(1, 8), (3, 32), (17, 12), (33, 64), (130, 32), (5, 7)] {
+            let ld = d * 3 + 5  // heads interleaved in a wider row, as in the encoder
+            let q = (0..<(n * ld)).map { _ in rng.float() / 10 }
+            let k = (0..<(n * ld)).map { _ in rng.float() / 10 }
+            let v = (0..<(n * ld)).map { _ in rng.float() / 10 }
+            let n16 = (n + 15) / 16 * 16
+            var kt = [Float](repeating: 0, count: d * n16), scores = [Float](repeating: 0, count: 4 * n16)
+            var fast = [Float](repeating: 0, count: n * d), exact = fast
+            let scale = 1 / Float(d).squareRoot()
+            ek_attention_head(q, k, v, Int64(ld), Int32(n), Int32(d), scale, nil, &kt, &scores, &fast, Int64(d))
+            var s2 = [Float](repeating: 0, count: n)
+            ek_attention_head_ref(q, k, v, Int64(ld), Int32(n), Int32(d), scale, nil, &s2, &exact, Int64(d))
+            for i in 0..<(n * d) {
+                XCTAssertEqual(fast[i], exact[i], accuracy: Self.attentionRel * max(1, abs(exact[i])), "n \(n) d \(d) [\(i)]")
+            }
+        }
     }
 }

@@ -35,6 +35,17 @@ final class Encoder: @unchecked Sendable {
         for l in 0..<layers { layer(weights.layers[l], index: l, n: n) }
     }
 
+    /// The same, calling `each(l, x)` with the hidden states [n][H] after the embeddings (l = 0)
+    /// and after every layer l: for tools that follow the drift layer by layer.
+    func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int, each: (Int, UnsafePointer<Float>) -> Void) {
+        embed(ids: ids, n: n)
+        each(0, state.x)
+        for l in 0..<layers {
+            layer(weights.layers[l], index: l, n: n)
+            each(l + 1, state.x)
+        }
+    }
+
     /// x[t] = word[id] + position[t] + type[0], then LayerNorm.   x: [n][H]
     private func embed(ids: UnsafePointer<Int32>, n: Int) {
         let H = config.hidden

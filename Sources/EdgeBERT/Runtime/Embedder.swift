@@ -163,6 +163,17 @@ public final class Embedder: @unchecked Sendable {
         return out
     }
 
+    /// The hidden states after the embeddings and after every layer up to the one configured:
+    /// [layer + 1][n * dimension], raw (no pooling, no normalisation). For compare's drift table.
+    public func layerStates(_ text: String) throws(EdgeBERTError) -> [[Float]] {
+        guard !text.isEmpty else { throw .data("text", "empty text: nothing to embed") }
+        let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
+        var out: [[Float]] = []
+        let count = n * config.hidden
+        encoder.forward(ids: state.ids, n: n, layers: layer) { _, x in out.append(Array(UnsafeBufferPointer(start: x, count: count))) }
+        return out
+    }
+
     /// Tokens seen and the raw hidden states (no pooling, no normalisation) for tools such as compare.
     public func hiddenStates(_ text: String) throws(EdgeBERTError) -> (tokens: Int, states: [Float]) {
         let n = try run(text)
