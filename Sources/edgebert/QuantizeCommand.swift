@@ -10,6 +10,7 @@ enum QuantizeCommand {
             OptionSpec(names: ["--keep-float"], value: "PATTERN", help: "Keep dense layers whose name contains PATTERN in f32", repeats: true),
             OptionSpec(names: ["--smoothing"], value: "ALPHA", help: "SmoothQuant strength 0...1 (default: chosen per input by measurement; 0: off)"),
             OptionSpec(names: ["--calibration"], value: "FILE", help: "Calibration texts, one per line (default: a built-in set)"),
+            OptionSpec(names: ["--max-error"], value: "E", help: "Keep f32 any matrix whose output error on calibration exceeds E (default 0.05; 0: never)"),
             OptionSpec(names: ["-q", "--quiet"], value: nil, help: "Print nothing but errors"),
         ])
 
@@ -29,15 +30,17 @@ enum QuantizeCommand {
         }
         options.keepFloat = a.all("--keep-float")
         if let alpha = try a.double("--smoothing", 0...1) { options.smoothing = Float(alpha) }
+        if let e = try a.double("--max-error", 0...10) { options.maxOutputError = e }
         if let file = a.value("--calibration") { options.calibrationTexts = try Input.texts(positionals: [], file: file) }
         let report = try Converter.convert(hfDir: a.positionals[0], outPath: out, options: options)
         if a.flag("--quiet") { return }
         if options.dtype == .i8 {
-            say("matrix                                   shape        stored     rel. error")
+            say("matrix                                   shape        stored     weight err  output err (calibration)")
             for r in report.layers {
                 let shape = "\(r.shape[0])x\(r.shape[1])"
+                let out = r.outputError.map { format4($0) + (r.keptByMeasurement ? "  kept f32: above --max-error" : "") } ?? "-"
                 say(r.name.padding(40) + " " + shape.padding(12) + " " + r.stored.description.padding(10) + " "
-                    + (r.stored == .f32 ? "-" : String(format4(r.relativeError))))
+                    + (r.relativeError == 0 ? "-" : format4(r.relativeError)).padding(11) + " " + out)
             }
         }
         if report.smoothed {

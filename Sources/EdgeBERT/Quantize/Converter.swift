@@ -16,6 +16,9 @@ public struct Converter {
         var alphas: [Float] = [0.5, 0.5, 0.5, 0.5]
         /// Calibration texts; nil: the built-in set.
         public var calibrationTexts: [String]? = nil
+        /// A matrix whose int8 output error on the calibration inputs is above this stays f32
+        /// (0: never).
+        public var maxOutputError: Double = 0.05
         public init() {}
     }
 
@@ -24,7 +27,13 @@ public struct Converter {
         public var name: String
         public var shape: [Int]
         public var stored: DType
+        /// ||W - dequant(Q)|| / ||W||.
         public var relativeError: Double
+        /// ||Y_int8 - Y_f32|| / ||Y_f32|| of this matrix's output on calibration inputs (nil when
+        /// not measured: no calibration, or stored float).
+        public var outputError: Double?
+        /// Kept float because `outputError` passed `maxOutputError`.
+        public var keptByMeasurement = false
     }
 
     public static func linearNames(layer l: Int) -> [String] {
@@ -60,7 +69,7 @@ public struct Converter {
                                                   reference: reference, scratchPath: scratch)
             }
         }
-        let (tensors, report) = try build(folder.config, source, options: options, stats: stats)
+        let (tensors, report) = try build(folder.config, source, options: options, stats: stats, measure: true)
         try ModelWriter.write(path: outPath, config: folder.config, weightDType: options.dtype, vocab: folder.vocab,
                               tensors: tensors)
         return Report(layers: report, alphas: options.alphas, smoothed: stats != nil)
@@ -127,7 +136,8 @@ public struct Converter {
     }
 
     /// The tensors of the model file, quantised as `options` say.
-    static func build(_ c: ModelConfig, _ source: SourceWeights, options: Options, stats: ActivationStats?)
+    static func build(_ c: ModelConfig, _ source: SourceWeights, options: Options, stats: ActivationStats?,
+                      measure: Bool = false)
         throws(EdgeBERTError) -> ([PendingTensor], [LayerReport]) {
         var tensors: [PendingTensor] = []
         var report: [LayerReport] = []
@@ -185,6 +195,20 @@ public struct Converter {
                 if let s = smooth[i] { Smoothing.scaleColumns(&w, n: shape[0], k: shape[1], by: s) }
                 let q = ChannelQuantizer.quantize(w, n: shape[0], k: shape[1])
                 let np = roundUp(shape[0], 16)
+                var outputError: Double? = nil
+                if measure, let stats {
+                    let x = stats.samples[l][sites[i].rawValue]
+                    let err = OutputError.measure(x: x, weights: weights[i], quantized: q, smooth: smooth[i],
+                                                  n: shape[0], k: shape[1])
+                    outputError = err
+                    if options.maxOutputError > 0 && err > options.maxOutputError {
+                        tensors.append(PendingTensor(name: name + ".weight", floats: weights[i], shape: shape))
+                        tensors.append(PendingTensor(name: name + ".bias", floats: b, shape: [shape[0]]))
+                        report.append(LayerReport(name: name, shape: shape, stored: .f32, relativeError: q.relativeError,
+                                                  outputError: err, keptByMeasurement: true))
+                        continue
+                    }
+                }
                 tensors.append(PendingTensor(name: name + ".weight", dtype: .i8Packed, shape: shape,
                                              data: q.packed.withUnsafeBytes { Array($0) }))
                 tensors.append(PendingTensor(name: name + ".scale", floats: q.scales, shape: [np]))
@@ -194,7 +218,8 @@ public struct Converter {
                 if let s = smooth[i] {
                     tensors.append(PendingTensor(name: name + ".smooth", floats: s.map { 1 / $0 }, shape: [shape[1]]))
                 }
-                report.append(LayerReport(name: name, shape: shape, stored: .i8Packed, relativeError: q.relativeError))
+                report.append(LayerReport(name: name, shape: shape, stored: .i8Packed, relativeError: q.relativeError,
+                                          outputError: outputError))
             }
             let p = "encoder.layer.\(l)."
             for ln in ["attention.output.LayerNorm", "output.LayerNorm"] {
