@@ -34,6 +34,7 @@ enum EmbedCommand {
             OptionSpec(names: ["--normalize"], value: nil, help: "L2-normalise (default: the model's)"),
             OptionSpec(names: ["--no-normalize"], value: nil, help: "Do not L2-normalise"),
             OptionSpec(names: ["--no-truncate"], value: nil, help: "Refuse texts past the max length instead of cutting them"),
+            OptionSpec(names: ["--batch"], value: "N", help: "Texts per forward pass (default 1; same results, more memory)"),
         ])
 
     static func run(_ args: [String]) throws(EdgeBERTError) {
@@ -51,26 +52,33 @@ enum EmbedCommand {
             if a.flag("--normalize") { o.normalize = true }
             if a.flag("--no-normalize") { o.normalize = false }
             o.truncate = !a.flag("--no-truncate")
+            o.batch = try a.int("--batch", 1...4096) ?? 1
         }
         let texts = try Input.texts(positionals: a.positionals, file: a.value("--input"))
         let H = embedder.dimension
         // Compute everything first: an error on text 900 must not leave 899 lines behind.
         var vectors: [[Float]] = []   // pooled: [texts][H]; none: [texts][tokens * H]
         var counts: [Int] = []
-        for (i, t) in texts.enumerated() {
-            do throws(EdgeBERTError) {
-                if embedder.pooling == .none {
-                    let rows = try embedder.tokenVectors(t)
-                    vectors.append(rows.flatMap { $0 })
-                    counts.append(rows.count)
-                } else {
-                    var v = [Float](repeating: 0, count: H)
-                    let n = try v.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
-                        try embedder.embed(t, into: b)
+        if embedder.pooling != .none {
+            var flat = [Float](repeating: 0, count: texts.count * H)
+            var n = [Int](repeating: 0, count: texts.count)
+            try flat.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
+                try n.withUnsafeMutableBufferPointer { (nb: inout UnsafeMutableBufferPointer<Int>) throws(EdgeBERTError) in
+                    do throws(EdgeBERTError) {
+                        try embedder.embed(texts, into: b, tokens: nb)
+                    } catch {
+                        throw texts.count > 1 ? error : .data(error.what == "text 1" ? "text" : error.what, error.why)
                     }
-                    vectors.append(v)
-                    counts.append(n)
                 }
+            }
+            vectors = (0..<texts.count).map { Array(flat[($0 * H)..<(($0 + 1) * H)]) }
+            counts = n
+        }
+        for (i, t) in texts.enumerated() where embedder.pooling == .none {
+            do throws(EdgeBERTError) {
+                let rows = try embedder.tokenVectors(t)
+                vectors.append(rows.flatMap { $0 })
+                counts.append(rows.count)
             } catch {
                 throw .data(texts.count > 1 ? "text \(i + 1)" : error.what, error.why)
             }

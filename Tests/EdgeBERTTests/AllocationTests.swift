@@ -34,6 +34,28 @@ final class AllocationTests: XCTestCase {
         }
     }
 
+    func testBatchedEmbeddingMakesNoHeapAllocations() throws {
+        #if DEBUG
+        throw XCTSkip("allocation counts are measured in optimised builds")
+        #endif
+        var o = Embedder.Options()
+        o.batch = 3
+        o.threads = 2
+        let e = try Embedder(modelPath: Fixtures.tinyModels.int8, options: o)
+        let texts = ["one text", "a second, longer text with more words", "third", "fourth text here"]
+        var out = [Float](repeating: 0, count: texts.count * e.dimension)
+        var counts = [Int](repeating: 0, count: texts.count)
+        try out.withUnsafeMutableBufferPointer { b in
+            try counts.withUnsafeMutableBufferPointer { c in
+                try e.embed(texts, into: b, tokens: c)
+                let before = ek_test_allocations()
+                var round = 0
+                while round < 20 { try e.embed(texts, into: b, tokens: c); round += 1 }
+                XCTAssertEqual(ek_test_allocations() - before, 0)
+            }
+        }
+    }
+
     func testCounterSeesAllocations() {
         let before = ek_test_allocations()
         let a = [Int](repeating: 1, count: 1000)

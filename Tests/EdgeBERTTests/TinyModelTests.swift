@@ -81,6 +81,24 @@ final class TinyModelTests: XCTestCase {
         }
     }
 
+    /// Texts packed into one forward pass give bit-identical embeddings to one at a time.
+    func testBatchesGiveIdenticalResults() throws {
+        let model = try ModelFile(path: Fixtures.tinyModels.int8)
+        let some = Array(texts.prefix(23))
+        let single = try some.map { try Embedder(model: model).embed($0) }
+        for batch in [2, 5, 23, 64] {
+            var o = Embedder.Options()
+            o.batch = batch
+            o.threads = 2
+            XCTAssertEqual(try Embedder(model: model, options: o).embed(some), single, "batch \(batch)")
+        }
+        var o = Embedder.Options()
+        o.batch = 4
+        XCTAssertThrowsError(try Embedder(model: model, options: o).embed(["ok", "", "ok"])) { e in
+            XCTAssertEqual((e as! EdgeBERTError).what, "text 2")
+        }
+    }
+
     func testThreadsDoNotChangeResults() throws {
         let model = try ModelFile(path: Fixtures.tinyModels.int8)
         var o = Embedder.Options()

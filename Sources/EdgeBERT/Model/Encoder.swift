@@ -14,6 +14,8 @@ final class Encoder: @unchecked Sendable {
     let kernel: UnsafePointer<ek_kernel>
     private let linearTask: LinearTask
     private let attentionTask: AttentionTask
+    /// Sequences packed in the rows of the next forward (see state.seqStart / seqLength).
+    var sequences = 1
     /// Calibration only (the converter): records per-channel activation ranges.
     var stats: ActivationStats?
 
@@ -29,7 +31,9 @@ final class Encoder: @unchecked Sendable {
     }
 
     /// Runs tokens `ids[0..<n]` through the embeddings and the first `layers` encoder layers.
-    /// The result is left in `state.x`: [n][H].
+    /// The rows hold `sequences` texts packed one after another (state.seqStart / seqLength);
+    /// every operation is per row except attention, which stays inside each sequence, so a text
+    /// gives the same result alone or in a batch. The result is left in `state.x`: [n][H].
     func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int) {
         embed(ids: ids, n: n)
         for l in 0..<layers { layer(weights.layers[l], index: l, n: n) }
@@ -46,22 +50,26 @@ final class Encoder: @unchecked Sendable {
         }
     }
 
-    /// x[t] = word[id] + position[t] + type[0], then LayerNorm.   x: [n][H]
+    /// x[t] = word[id] + position[t within its sequence] + type[0], then LayerNorm.   x: [n][H]
     private func embed(ids: UnsafePointer<Int32>, n: Int) {
         let H = config.hidden
         let x = state.x
-        for t in 0..<n {
-            let id = Int(ids[t])
-            let row = x + t * H
-            let pos = weights.positionEmbeddings + t * H
-            let typ = weights.tokenTypeEmbeddings
-            if let scales = weights.wordScales {
-                let q = weights.wordEmbeddings.assumingMemoryBound(to: Int8.self) + id * H
-                let s = scales[id]
-                for i in 0..<H { row[i] = Float(q[i]) * s + pos[i] + typ[i] }
-            } else {
-                let w = weights.wordEmbeddings.assumingMemoryBound(to: Float.self) + id * H
-                for i in 0..<H { row[i] = w[i] + pos[i] + typ[i] }
+        let typ = weights.tokenTypeEmbeddings
+        for s in 0..<sequences {
+            let start = Int(state.seqStart[s])
+            for p in 0..<Int(state.seqLength[s]) {
+                let t = start + p
+                let id = Int(ids[t])
+                let row = x + t * H
+                let pos = weights.positionEmbeddings + p * H
+                if let scales = weights.wordScales {
+                    let q = weights.wordEmbeddings.assumingMemoryBound(to: Int8.self) + id * H
+                    let sc = scales[id]
+                    for i in 0..<H { row[i] = Float(q[i]) * sc + pos[i] + typ[i] }
+                } else {
+                    let w = weights.wordEmbeddings.assumingMemoryBound(to: Float.self) + id * H
+                    for i in 0..<H { row[i] = w[i] + pos[i] + typ[i] }
+                }
             }
         }
         ek_layernorm(x, Int64(H), Int32(n), Int32(H), weights.embeddingNorm.gamma, weights.embeddingNorm.beta, config.layerNormEps)
@@ -118,8 +126,8 @@ final class Encoder: @unchecked Sendable {
     /// Multi-head self-attention over n tokens (no padding inside one sequence):
     /// ctx[i, h] = softmax_j(q[i, h] . k[j, h] / sqrt(d)) v[j, h]     q, k, v, ctx: [n][H]
     private func attention(n: Int) {
-        attentionTask.n = n
-        pool.run(attentionTask, over: 0..<config.heads)
+        attentionTask.sequences = sequences
+        pool.run(attentionTask, over: 0..<(sequences * config.heads))
     }
 }
 
@@ -145,25 +153,27 @@ final class LinearTask: ParallelTask, @unchecked Sendable {
     }
 }
 
-/// Self-attention over a range of heads: each thread has its own score row in the arena.
+/// Self-attention over a range of (sequence, head) pairs: each thread has its own scratch in the arena.
 final class AttentionTask: ParallelTask, @unchecked Sendable {
     let config: ModelConfig
     let state: RunState
-    var n = 0
+    var sequences = 1
 
     init(config: ModelConfig, state: RunState) {
         self.config = config
         self.state = state
     }
 
-    override func run(_ heads: Range<Int>, thread: Int) {
-        let H = config.hidden, d = config.headDim, n = self.n
+    override func run(_ items: Range<Int>, thread: Int) {
+        let H = config.hidden, d = config.headDim, heads = config.heads
         let scale = 1 / Float(d).squareRoot()
         let scratch = state.scores + thread * state.scoresStride
-        let kt = scratch                                // [d][roundUp(n, 16)]
-        let scores = scratch + d * roundUp(n, 16)       // [4][roundUp(n, 16)]
-        for h in heads {
-            let off = h * d
+        for item in items {
+            let s = item / heads, h = item % heads
+            let n = Int(state.seqLength[s])
+            let kt = scratch                                // [d][roundUp(n, 16)]
+            let scores = scratch + d * roundUp(n, 16)       // [4][roundUp(n, 16)]
+            let off = Int(state.seqStart[s]) * H + h * d
             ek_attention_head(state.q + off, state.k + off, state.v + off, Int64(H), Int32(n), Int32(d), scale, nil,
                               kt, scores, state.ctx + off, Int64(H))
         }

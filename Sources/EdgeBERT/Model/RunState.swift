@@ -1,6 +1,10 @@
-/// The encoder's activation buffers, carved from one arena sized at load for `maxTokens` rows.
+/// The encoder's activation buffers, carved from one arena sized at load for `batch` sequences of
+/// up to `maxTokens` tokens, packed one after another: T = maxTokens x batch rows, no padding.
 struct RunState: @unchecked Sendable {
     let maxTokens: Int
+    let batch: Int
+    let seqStart: UnsafeMutablePointer<Int32>  // [batch] first row of each sequence
+    let seqLength: UnsafeMutablePointer<Int32> // [batch] its token count
     let x: UnsafeMutablePointer<Float>       // [T][H] hidden state
     let q: UnsafeMutablePointer<Float>       // [T][H]
     let k: UnsafeMutablePointer<Float>       // [T][H]
@@ -11,26 +15,28 @@ struct RunState: @unchecked Sendable {
     let xs: UnsafeMutablePointer<Float>      // [T] their scales
     let xmin: UnsafeMutablePointer<Float>    // [T] their minimums (the value q = -128 stands for)
     let ldq: Int                             // max(roundUp(H, 4), roundUp(I, 4))
-    let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride]: keys transposed [d][T16] + scores [4][T16]
+    let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride]: keys transposed [d][T16] + scores [4][T16],
+                                             // T16 = maxTokens rounded up to 16
     let scoresStride: Int
     let ids: UnsafeMutablePointer<Int32>     // [T] token ids
     let pooled: UnsafeMutablePointer<Float>  // [H] pooling output
 
     /// Bytes the arena needs for these buffers.
-    static func plan(_ c: ModelConfig, maxTokens T: Int, threads: Int) -> Int {
-        let H = c.hidden, I = c.intermediate
+    static func plan(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int) -> Int {
+        let H = c.hidden, I = c.intermediate, T = maxTokens * batch
         let ldq = max(roundUp(H, 4), roundUp(I, 4))
-        let stride = (c.headDim + 4) * roundUp(T, 16)
+        let stride = (c.headDim + 4) * roundUp(maxTokens, 16)
         return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
             + 2 * Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
-            + Arena.size(Float.self, H)
+            + Arena.size(Float.self, H) + 2 * Arena.size(Int32.self, batch)
     }
 
-    init(_ c: ModelConfig, maxTokens T: Int, threads: Int, arena: Arena) {
-        let H = c.hidden, I = c.intermediate
-        maxTokens = T
+    init(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int, arena: Arena) {
+        let H = c.hidden, I = c.intermediate, T = maxTokens * batch
+        self.maxTokens = maxTokens
+        self.batch = batch
         ldq = max(roundUp(H, 4), roundUp(I, 4))
-        scoresStride = (c.headDim + 4) * roundUp(T, 16)
+        scoresStride = (c.headDim + 4) * roundUp(maxTokens, 16)
         x = arena.take(Float.self, T * H)
         q = arena.take(Float.self, T * H)
         k = arena.take(Float.self, T * H)
@@ -43,5 +49,7 @@ struct RunState: @unchecked Sendable {
         scores = arena.take(Float.self, threads * scoresStride)
         ids = arena.take(Int32.self, T)
         pooled = arena.take(Float.self, H)
+        seqStart = arena.take(Int32.self, batch)
+        seqLength = arena.take(Int32.self, batch)
     }
 }

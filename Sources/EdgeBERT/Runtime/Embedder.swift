@@ -29,6 +29,9 @@ public final class Embedder: @unchecked Sendable {
         public var layer: Int?
         /// Texts past the max length are cut (the default) or refused with an error.
         public var truncate: Bool = true
+        /// Texts run through the encoder together by `embed(_ texts:)`, packed without padding
+        /// (the arena grows with it); results are identical to one at a time.
+        public var batch: Int = 1
 
         public init() {}
     }
@@ -45,6 +48,8 @@ public final class Embedder: @unchecked Sendable {
     /// The kernel path in use.
     public let kernelName: String
     public let threads: Int
+    /// Texts per forward pass in the batch API.
+    public let batch: Int
     /// Bytes of the activation arena.
     public var arenaBytes: Int { arena.capacity }
 
@@ -78,6 +83,8 @@ public final class Embedder: @unchecked Sendable {
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         threads = options.threads ?? max(1, cores)
         guard (1...256).contains(threads) else { throw .usage("--threads", "\(threads) is outside 1...256") }
+        batch = options.batch
+        guard (1...4096).contains(batch) else { throw .usage("--batch", "\(batch) is outside 1...4096") }
 
         var forced = options.kernel
         if forced == nil, let env = getenv("EDGEBERT_KERNEL") { forced = String(cString: env) }
@@ -90,8 +97,8 @@ public final class Embedder: @unchecked Sendable {
 
         let weights = try Weights(model)
         tokenizer = WordPieceTokenizer(vocab: model.vocab, options: c.tokenizer, special: c.special)
-        arena = Arena(bytes: RunState.plan(c, maxTokens: maxLength, threads: threads))
-        state = RunState(c, maxTokens: maxLength, threads: threads, arena: arena)
+        arena = Arena(bytes: RunState.plan(c, maxTokens: maxLength, batch: batch, threads: threads))
+        state = RunState(c, maxTokens: maxLength, batch: batch, threads: threads, arena: arena)
         pool = ThreadPool(threads: threads)
         encoder = Encoder(config: c, weights: weights, state: state, kernel: kernel, pool: pool)
     }
@@ -101,24 +108,62 @@ public final class Embedder: @unchecked Sendable {
         tokenizer.encode(text, maxTokens: maxLength)
     }
 
-    /// Tokenises and runs the encoder; the hidden states are left in `state.x`. Returns n tokens.
-    private func run(_ text: String) throws(EdgeBERTError) -> Int {
+    /// Tokenises `text` into the ids buffer at row `at`; returns its token count.
+    private func tokenize(_ text: String, at row: Int) throws(EdgeBERTError) -> Int {
         guard !text.isEmpty else { throw .data("text", "empty text: nothing to embed") }
-        let n: Int
-        if truncate {
-            n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
-        } else {
-            // One token more than allowed tells us the text did not fit.
-            n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
-            if n == maxLength {
-                let full = tokenizer.encode(text, maxTokens: config.maxPositions)
-                if full.count > maxLength {
-                    throw .data("text", "\(full.count) tokens, past the max length of \(maxLength) (drop --no-truncate to cut it)")
-                }
+        let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids + row)
+        if !truncate && n == maxLength {
+            let full = tokenizer.encode(text, maxTokens: config.maxPositions)
+            if full.count > maxLength {
+                throw .data("text", "\(full.count) tokens, past the max length of \(maxLength) (drop --no-truncate to cut it)")
             }
         }
+        return n
+    }
+
+    /// Tokenises and runs the encoder on one text; the hidden states are left in `state.x`.
+    /// Returns n tokens.
+    private func run(_ text: String) throws(EdgeBERTError) -> Int {
+        let n = try tokenize(text, at: 0)
+        state.seqStart[0] = 0
+        state.seqLength[0] = Int32(n)
+        encoder.sequences = 1
         encoder.forward(ids: state.ids, n: n, layers: layer)
         return n
+    }
+
+    /// Embeds `texts` in order, `batch` at a time in one forward pass each: out holds
+    /// texts.count x dimension floats, tokens (if given) the token count of each text.
+    /// Allocates nothing. Results are identical to embedding the texts one by one.
+    public func embed(_ texts: [String], into out: UnsafeMutableBufferPointer<Float>,
+                      tokens: UnsafeMutableBufferPointer<Int>? = nil) throws(EdgeBERTError) {
+        precondition(out.count >= texts.count * dimension, "output buffer shorter than texts x dimension")
+        let H = config.hidden
+        var first = 0
+        while first < texts.count {
+            let count = min(batch, texts.count - first)
+            var rows = 0
+            for s in 0..<count {
+                let n: Int
+                do throws(EdgeBERTError) {
+                    n = try tokenize(texts[first + s], at: rows)
+                } catch {
+                    throw .data("text \(first + s + 1)", error.why)
+                }
+                state.seqStart[s] = Int32(rows)
+                state.seqLength[s] = Int32(n)
+                tokens?[first + s] = n
+                rows += n
+            }
+            encoder.sequences = count
+            encoder.forward(ids: state.ids, n: rows, layers: layer)
+            for s in 0..<count {
+                let dst = out.baseAddress! + (first + s) * H
+                PoolingOps.pool(pooling, x: state.x + Int(state.seqStart[s]) * H, n: Int(state.seqLength[s]), hidden: H, out: dst)
+                if normalize { PoolingOps.normalize(dst, count: H) }
+            }
+            first += count
+        }
     }
 
     /// Embeds `text` into `out` (at least `dimension` floats), pooled and normalised as configured.
@@ -142,12 +187,13 @@ public final class Embedder: @unchecked Sendable {
         return v
     }
 
-    /// Embeddings of several texts, in order.
+    /// Embeddings of several texts, in order (`batch` at a time).
     public func embed(_ texts: [String]) throws(EdgeBERTError) -> [[Float]] {
-        var out: [[Float]] = []
-        out.reserveCapacity(texts.count)
-        for t in texts { out.append(try embed(t)) }
-        return out
+        var flat = [Float](repeating: 0, count: texts.count * dimension)
+        try flat.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
+            try embed(texts, into: b)
+        }
+        return (0..<texts.count).map { Array(flat[($0 * dimension)..<(($0 + 1) * dimension)]) }
     }
 
     /// One vector per token ([n][dimension]), each L2-normalised when normalisation is on.
@@ -166,8 +212,10 @@ public final class Embedder: @unchecked Sendable {
     /// The hidden states after the embeddings and after every layer up to the one configured:
     /// [layer + 1][n * dimension], raw (no pooling, no normalisation). For compare's drift table.
     public func layerStates(_ text: String) throws(EdgeBERTError) -> [[Float]] {
-        guard !text.isEmpty else { throw .data("text", "empty text: nothing to embed") }
-        let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
+        let n = try tokenize(text, at: 0)
+        state.seqStart[0] = 0
+        state.seqLength[0] = Int32(n)
+        encoder.sequences = 1
         var out: [[Float]] = []
         let count = n * config.hidden
         encoder.forward(ids: state.ids, n: n, layers: layer) { _, x in out.append(Array(UnsafeBufferPointer(start: x, count: count))) }
