@@ -114,3 +114,24 @@ final class FormatTests: XCTestCase {
         XCTAssertTrue(halfToFloat(0x7C00).isInfinite)
     }
 }
+
+/// The small JSON reader used for configs and safetensors headers.
+final class JSONTests: XCTestCase {
+    func testValuesEscapesAndErrors() throws {
+        let v = try JSON.parse(Array(#"{"a": [1, -2.5e3, true, false, null], "s": "x\"y\\z\u00e9\ud83d\ude00\n", "o": {}}"#.utf8), what: "t")
+        XCTAssertEqual(v["a"], .array([.number(1), .number(-2500), .bool(true), .bool(false), .null]))
+        XCTAssertEqual(v["s"]?.string, "x\"y\\zé😀\n")
+        XCTAssertEqual(v["o"], .object([:]))
+        XCTAssertEqual(v["a"]?.array?.first?.int, 1)
+        XCTAssertEqual(v["a"]?.array?[1].int, -2500)
+        for bad in ["{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "{} x", "[1 2]"] {
+            XCTAssertThrowsError(try JSON.parse(Array(bad.utf8), what: "t"), bad) { e in
+                XCTAssertTrue((e as! EdgeBERTError).why.hasPrefix("invalid JSON"), bad)
+            }
+        }
+        let o = try JSONObject(try JSON.parse(Array(#"{"n": "3", "cls_token": {"content": "[CLS]"}}"#.utf8), what: "cfg"), what: "cfg")
+        XCTAssertThrowsError(try o.int("n")) { e in XCTAssertEqual((e as! EdgeBERTError).why, "n: expected a whole number") }
+        XCTAssertEqual(try o.string("cls_token"), "[CLS]")
+        XCTAssertNil(try o.int("missing"))
+    }
+}

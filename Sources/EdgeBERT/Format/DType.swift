@@ -27,15 +27,29 @@ public enum DType: UInt32, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Bytes a tensor of this dtype and logical shape occupies in the file.
+    /// Bytes a tensor of this dtype and logical shape occupies in the file; -1 when the shape is
+    /// impossible (negative, or a size that overflows).
     func byteCount(shape: [Int]) -> Int {
         switch self {
-        case .f32, .i32: shape.reduce(1, *) * 4
-        case .f16: shape.reduce(1, *) * 2
-        case .i8: shape.reduce(1, *)
-        case .i8Packed: shape.count == 2 ? roundUp(shape[0], 16) * roundUp(shape[1], 4) : -1
+        case .f32, .i32: checkedProduct(shape + [4])
+        case .f16: checkedProduct(shape + [2])
+        case .i8: checkedProduct(shape)
+        case .i8Packed: shape.count == 2 && shape.allSatisfy({ $0 >= 0 && $0 < 1 << 30 })
+            ? checkedProduct([roundUp(shape[0], 16), roundUp(shape[1], 4)]) : -1
         }
     }
 }
 
 @inline(__always) func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
+
+/// The product of `dims`, or -1 when one is negative or the product overflows.
+func checkedProduct(_ dims: [Int]) -> Int {
+    var p = 1
+    for d in dims {
+        guard d >= 0 else { return -1 }
+        let (r, overflow) = p.multipliedReportingOverflow(by: d)
+        if overflow { return -1 }
+        p = r
+    }
+    return p
+}

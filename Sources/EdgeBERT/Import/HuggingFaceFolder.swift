@@ -1,47 +1,6 @@
 /// A Hugging Face BERT checkpoint folder: config.json, vocab.txt, model.safetensors, and the
 /// sentence-transformers files that set pooling, normalisation and the max sequence length.
 public struct HuggingFaceFolder {
-    struct BertConfigJSON: Decodable {
-        var model_type: String?
-        var architectures: [String]?
-        var vocab_size: Int?
-        var hidden_size: Int?
-        var num_hidden_layers: Int?
-        var num_attention_heads: Int?
-        var intermediate_size: Int?
-        var max_position_embeddings: Int?
-        var type_vocab_size: Int?
-        var layer_norm_eps: Double?
-        var hidden_act: String?
-        var position_embedding_type: String?
-    }
-    struct TokenizerConfigJSON: Decodable {
-        var do_lower_case: Bool?
-        var strip_accents: Bool?
-        var tokenize_chinese_chars: Bool?
-        var model_max_length: Double?
-        var cls_token: String?
-        var sep_token: String?
-        var pad_token: String?
-        var unk_token: String?
-        var mask_token: String?
-    }
-    struct SentenceBertJSON: Decodable {
-        var max_seq_length: Int?
-        var do_lower_case: Bool?
-    }
-    struct ModuleJSON: Decodable {
-        var type: String?
-        var path: String?
-    }
-    struct PoolingJSON: Decodable {
-        var pooling_mode_cls_token: Bool?
-        var pooling_mode_mean_tokens: Bool?
-        var pooling_mode_max_tokens: Bool?
-        var pooling_mode_mean_sqrt_len_tokens: Bool?
-        var pooling_mode: String?
-    }
-
     public let path: String
     public let config: ModelConfig
     public let vocab: [String]
@@ -52,19 +11,20 @@ public struct HuggingFaceFolder {
         guard fileExists(file("config.json")) else {
             throw .data(path, "no config.json: not a Hugging Face model folder")
         }
-        let c = try decodeJSON(BertConfigJSON.self, path: file("config.json"))
-        let arch = c.architectures?.first ?? ""
-        guard c.model_type == "bert" || (c.model_type == nil && arch.hasPrefix("Bert")) else {
-            throw .data(file("config.json"), "model_type \"\(c.model_type ?? "?")\" (\(arch)) is not supported: EdgeBERT runs BERT models only")
+        let c = try JSONObject(try JSON.parse(file: file("config.json")), what: file("config.json"))
+        let arch = c.fields["architectures"]?.array?.first?.string ?? ""
+        let modelType = try c.string("model_type")
+        guard modelType == "bert" || (modelType == nil && arch.hasPrefix("Bert")) else {
+            throw .data(file("config.json"), "model_type \"\(modelType ?? "?")\" (\(arch)) is not supported: EdgeBERT runs BERT models only")
         }
-        if let pe = c.position_embedding_type, pe != "absolute" {
+        if let pe = try c.string("position_embedding_type"), pe != "absolute" {
             throw .data(file("config.json"), "position_embedding_type \"\(pe)\" is not supported (absolute only)")
         }
-        func need(_ v: Int?, _ key: String) throws(EdgeBERTError) -> Int {
-            guard let v else { throw .data(file("config.json"), "missing \(key)") }
+        func need(_ key: String) throws(EdgeBERTError) -> Int {
+            guard let v = try c.int(key) else { throw .data(file("config.json"), "missing \(key)") }
             return v
         }
-        let actName = c.hidden_act ?? "gelu"
+        let actName = try c.string("hidden_act") ?? "gelu"
         guard let activation = Activation(huggingFace: actName) else {
             throw .data(file("config.json"), "hidden_act \"\(actName)\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
         }
@@ -79,27 +39,30 @@ public struct HuggingFaceFolder {
         if vocab.last == "" { vocab.removeLast() }
         self.vocab = vocab
 
-        var tok = TokenizerConfigJSON()
-        if fileExists(file("tokenizer_config.json")) {
-            tok = try decodeJSON(TokenizerConfigJSON.self, path: file("tokenizer_config.json"))
+        func optionalObject(_ name: String) throws(EdgeBERTError) -> JSONObject {
+            guard fileExists(file(name)) else { return try JSONObject(.object([:]), what: file(name)) }
+            return try JSONObject(try JSON.parse(file: file(name)), what: file(name))
         }
-        var st = SentenceBertJSON()
-        if fileExists(file("sentence_bert_config.json")) {
-            st = try decodeJSON(SentenceBertJSON.self, path: file("sentence_bert_config.json"))
-        }
+        let tok = try optionalObject("tokenizer_config.json")
+        let st = try optionalObject("sentence_bert_config.json")
         var pooling = Pooling.mean
         var normalize = true
         if fileExists(file("modules.json")) {
-            let modules = try decodeJSON([ModuleJSON].self, path: file("modules.json"))
-            normalize = modules.contains { $0.type?.hasSuffix("Normalize") ?? false }
-            if let p = modules.first(where: { $0.type?.hasSuffix("Pooling") ?? false }), let dir = p.path {
+            guard let modules = try JSON.parse(file: file("modules.json")).array else {
+                throw .data(file("modules.json"), "expected a JSON array of modules")
+            }
+            let types = modules.map { ($0["type"]?.string ?? "", $0["path"]?.string) }
+            normalize = types.contains { $0.0.hasSuffix("Normalize") }
+            if let dir = types.first(where: { $0.0.hasSuffix("Pooling") })?.1 {
                 let poolPath = file(dir + "/config.json")
                 if fileExists(poolPath) {
-                    let pj = try decodeJSON(PoolingJSON.self, path: poolPath)
-                    if pj.pooling_mode_cls_token == true || pj.pooling_mode == "cls" { pooling = .cls }
-                    else if pj.pooling_mode_max_tokens == true || pj.pooling_mode == "max" { pooling = .max }
-                    else if pj.pooling_mode_mean_sqrt_len_tokens == true || pj.pooling_mode == "mean_sqrt_len_tokens" { pooling = .meanSqrtLen }
-                    else { pooling = .mean }
+                    let pj = try JSONObject(try JSON.parse(file: poolPath), what: poolPath)
+                    let mode = try pj.string("pooling_mode")
+                    if try pj.bool("pooling_mode_cls_token") == true || mode == "cls" { pooling = .cls }
+                    else if try pj.bool("pooling_mode_max_tokens") == true || mode == "max" { pooling = .max }
+                    else if try pj.bool("pooling_mode_mean_sqrt_len_tokens") == true || mode == "mean_sqrt_len_tokens" { pooling = .meanSqrtLen }
+                    else if try pj.bool("pooling_mode_mean_tokens") == true || mode == "mean" || mode == nil { pooling = .mean }
+                    else { throw .data(poolPath, "pooling mode \(mode ?? "?") is not supported (cls, mean, max, mean_sqrt_len_tokens)") }
                 }
             }
         }
@@ -110,23 +73,22 @@ public struct HuggingFaceFolder {
             guard let i = vocabIndex[t] else { throw .data(file("vocab.txt"), "special token \(t) is not in the vocabulary") }
             return i
         }
-        let special = SpecialTokens(cls: try id(tok.cls_token, "[CLS]"), sep: try id(tok.sep_token, "[SEP]"),
-                                    pad: try id(tok.pad_token, "[PAD]"), unk: try id(tok.unk_token, "[UNK]"),
-                                    mask: vocabIndex[tok.mask_token ?? "[MASK]"] ?? 0)
-        let maxPositions = try need(c.max_position_embeddings, "max_position_embeddings")
+        let special = SpecialTokens(cls: try id(try tok.string("cls_token"), "[CLS]"), sep: try id(try tok.string("sep_token"), "[SEP]"),
+                                    pad: try id(try tok.string("pad_token"), "[PAD]"), unk: try id(try tok.string("unk_token"), "[UNK]"),
+                                    mask: vocabIndex[try tok.string("mask_token") ?? "[MASK]"] ?? 0)
+        let maxPositions = try need("max_position_embeddings")
         var maxSeq = maxPositions
-        if let m = st.max_seq_length { maxSeq = min(m, maxPositions) }
-        else if let m = tok.model_max_length, m > 0, m < Double(maxPositions) { maxSeq = Int(m) }
+        if let m = try st.int("max_seq_length") { maxSeq = min(m, maxPositions) }
+        else if let m = try tok.double("model_max_length"), m > 0, m < Double(maxPositions) { maxSeq = Int(m) }
 
         config = ModelConfig(
-            vocabSize: try need(c.vocab_size, "vocab_size"), hidden: try need(c.hidden_size, "hidden_size"),
-            layers: try need(c.num_hidden_layers, "num_hidden_layers"),
-            heads: try need(c.num_attention_heads, "num_attention_heads"),
-            intermediate: try need(c.intermediate_size, "intermediate_size"), maxPositions: maxPositions,
-            typeVocabSize: c.type_vocab_size ?? 2, layerNormEps: Float(c.layer_norm_eps ?? 1e-12),
+            vocabSize: try need("vocab_size"), hidden: try need("hidden_size"),
+            layers: try need("num_hidden_layers"), heads: try need("num_attention_heads"),
+            intermediate: try need("intermediate_size"), maxPositions: maxPositions,
+            typeVocabSize: try c.int("type_vocab_size") ?? 2, layerNormEps: Float(try c.double("layer_norm_eps") ?? 1e-12),
             activation: activation,
-            tokenizer: TokenizerOptions(lowercase: tok.do_lower_case ?? true, stripAccents: tok.strip_accents,
-                                        splitChinese: tok.tokenize_chinese_chars ?? true),
+            tokenizer: TokenizerOptions(lowercase: try tok.bool("do_lower_case") ?? true, stripAccents: try tok.bool("strip_accents"),
+                                        splitChinese: try tok.bool("tokenize_chinese_chars") ?? true),
             pooling: pooling, normalize: normalize, maxSequenceLength: maxSeq, special: special)
         try config.validate(file("config.json"))
         guard vocab.count == config.vocabSize else {

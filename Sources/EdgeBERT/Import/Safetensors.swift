@@ -2,12 +2,6 @@
 /// each tensor's dtype, shape and byte range, then the data. Mapped, bounds-checked, never copied
 /// until a tensor is asked for as floats.
 public final class SafetensorsFile {
-    struct Entry: Decodable {
-        var dtype: String?
-        var shape: [Int]?
-        var data_offsets: [Int]?
-    }
-
     public struct Tensor {
         public let name: String
         public let dtype: String
@@ -28,19 +22,26 @@ public final class SafetensorsFile {
             throw .data(path, "safetensors header of \(headerLength) bytes runs past the end of the file: truncated?")
         }
         let headerBytes = Array(file.bytes[8..<(8 + Int(headerLength))])
-        let entries = try decodeJSON([String: Entry].self, bytes: headerBytes, what: path)
+        guard let entries = try JSON.parse(headerBytes, what: path).object else {
+            throw .data(path, "safetensors header is not a JSON object")
+        }
         let dataStart = 8 + Int(headerLength)
         let dataCount = file.bytes.count - dataStart
         for (name, e) in entries where name != "__metadata__" {
-            guard let dtype = e.dtype, let shape = e.shape, let off = e.data_offsets, off.count == 2 else {
+            guard let dtype = e["dtype"]?.string, let shapeValues = e["shape"]?.array,
+                  let offValues = e["data_offsets"]?.array, offValues.count == 2 else {
                 throw .data(path, "tensor \(name): incomplete header entry")
+            }
+            let shape = shapeValues.compactMap(\.int), off = offValues.compactMap(\.int)
+            guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }), off.count == 2 else {
+                throw .data(path, "tensor \(name): shape and offsets must be whole numbers")
             }
             guard off[0] >= 0, off[0] <= off[1], off[1] <= dataCount else {
                 throw .data(path, "tensor \(name): bytes [\(off[0]), \(off[1])) lie outside the data (\(dataCount) bytes): truncated?")
             }
             guard let width = Self.width(dtype) else { continue }  // e.g. an unused bool tensor
-            let count = shape.reduce(1, *)
-            guard count * width == off[1] - off[0] else {
+            let count = checkedProduct(shape + [width])
+            guard count >= 0, count == off[1] - off[0] else {
                 throw .data(path, "tensor \(name): \(off[1] - off[0]) bytes for shape \(shape) of \(dtype)")
             }
             let slice = UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + off[0])..<(dataStart + off[1])])
@@ -61,7 +62,7 @@ public final class SafetensorsFile {
     /// The tensor as fp32, converting f16 / bf16.
     public func floats(_ name: String) throws(EdgeBERTError) -> (shape: [Int], values: [Float]) {
         guard let t = tensors[name] else { throw .data(path, "tensor \(name) is missing") }
-        let n = t.shape.reduce(1, *)
+        let n = checkedProduct(t.shape)
         var out = [Float](repeating: 0, count: n)
         switch t.dtype {
         case "F32":
