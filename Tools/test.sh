@@ -12,13 +12,25 @@ echo "== C kernels on this CPU (every supported path against the scalar twin)"
 mkdir -p .build/kernel-driver
 cc -O2 -ffp-contract=off -I Sources/CKernels/include Sources/CKernels/*.c Tests/CKernelsDriver/driver.c -lm \
    -o .build/kernel-driver/driver-native
+if grep -qw avx512vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && ! grep -qw avx_vnni /proc/cpuinfo; then
+    echo "== AVX-VNNI kernel logic, built with the EVEX form of vpdpbusd (this CPU has AVX-512 VNNI only)"
+    cc -O2 -ffp-contract=off -DEK_TEST_AVXVNNI_AS_EVEX -I Sources/CKernels/include Sources/CKernels/*.c \
+       Tests/CKernelsDriver/driver.c -lm -o .build/kernel-driver/driver-avxvnni-evex
+    .build/kernel-driver/driver-avxvnni-evex --also avxvnni | grep avxvnni
+fi
 .build/kernel-driver/driver-native
+if grep -qw avx512vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && ! grep -qw avx_vnni /proc/cpuinfo; then
+    echo "== AVX-VNNI kernel logic, built with the EVEX form of vpdpbusd (this CPU has AVX-512 VNNI only)"
+    cc -O2 -ffp-contract=off -DEK_TEST_AVXVNNI_AS_EVEX -I Sources/CKernels/include Sources/CKernels/*.c \
+       Tests/CKernelsDriver/driver.c -lm -o .build/kernel-driver/driver-avxvnni-evex
+    .build/kernel-driver/driver-avxvnni-evex --also avxvnni | grep avxvnni
+fi
 
 echo "== swift test (release, with EDGEBERT_MODEL_DIR=$model_dir)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-swift test -c release -Xswiftc -enable-testing 2>&1 | tee "$log"
+swift test -c release -Xswiftc -enable-testing --disable-swift-testing 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "test.sh: swift test failed" >&2; exit "$status"; }
@@ -28,5 +40,13 @@ if grep -q "RealModelTests.*skipped" "$log"; then
 fi
 
 echo "== ARM kernels under qemu"
-"$root/Tools/test-arm.sh"
+arm_log=$(mktemp)
+trap 'rm -f "$log" "$arm_log"' EXIT
+"$root/Tools/test-arm.sh" | tee "$arm_log"
+# One closing line for every runner: the XCTest total plus the C driver's PASS lines.
+last=$(grep -E "Executed [0-9]+ tests" "$log" | tail -1)
+total=$(echo "$last" | sed -E 's/.*Executed ([0-9]+) tests.*/\1/')
+failed=$(echo "$last" | sed -E 's/.* ([0-9]+) failures.*/\1/')
+kernel_pass=$(grep -c "^.*PASS:" "$arm_log" || true)
 echo "test.sh: all tests passed"
+echo "tests: $((total - failed + kernel_pass)) passed, $failed failed"

@@ -19,4 +19,13 @@ static inline float ek_epilogue_one(const ek_gemm_params *p, int32_t m, int32_t 
     if (p->residual) v += p->residual[(int64_t)m * p->ldc + n];
     return v;
 }
+/// Stores the first `count` columns (< a full vector) of an epilogue result that already holds
+/// the rescale, offset and bias: adds the residual as the full-width path does.
+static inline void ek_store_partial(const ek_gemm_params *p, int32_t m, int32_t nb, const float *lanes, int32_t count) {
+    for (int32_t t = 0; t < count; t++) {
+        float x = lanes[t];
+        if (p->residual) x += p->residual[(int64_t)m * p->ldc + nb + t];
+        p->c[(int64_t)m * p->ldc + nb + t] = x;
+    }
+}
 #endif

@@ -49,11 +49,7 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
             } else {
                 float lanes[8];
                 _mm256_storeu_ps(lanes, v);
-                for (int32_t t = 0; nb + t < p->n; t++) {
-                    float x = lanes[t];
-                    if (p->residual) x += p->residual[(int64_t)m * p->ldc + nb + t];
-                    p->c[(int64_t)m * p->ldc + nb + t] = x;
-                }
+                ek_store_partial(p, m, nb, lanes, p->n - nb);
             }
         }
     }

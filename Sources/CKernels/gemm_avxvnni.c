@@ -3,7 +3,15 @@
 #include <immintrin.h>
 #include "epilogue.h"
 
+#ifdef EK_TEST_AVXVNNI_AS_EVEX
+// Test builds only (Tools/test.sh): the same kernel with the EVEX form of the instruction, so a
+// CPU with AVX-512 VNNI but no AVX-VNNI (this project's machine) can check its logic.
+#define TGT __attribute__((target("avx2,avx512vl,avx512vnni")))
+#define DPBUSD _mm256_dpbusd_epi32
+#else
 #define TGT __attribute__((target("avx2,avxvnni")))
+#define DPBUSD _mm256_dpbusd_avx_epi32
+#endif
 #define MR 6
 
 TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params *p, int32_t m0,
@@ -18,8 +26,8 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
         const __m256i bhi = _mm256_loadu_si256((const __m256i *)(b0 + (int64_t)g * 64 + 32));  // cols 8..15
         for (int r = 0; r < mr; r++) {
             const __m256i av = _mm256_set1_epi32(ek_load_i32(a0 + r * p->lda + g * 4));
-            acc[r][0] = _mm256_dpbusd_avx_epi32(acc[r][0], av, blo);
-            acc[r][1] = _mm256_dpbusd_avx_epi32(acc[r][1], av, bhi);
+            acc[r][0] = DPBUSD(acc[r][0], av, blo);
+            acc[r][1] = DPBUSD(acc[r][1], av, bhi);
         }
     }
     const int32_t n0 = panel * 16;
@@ -41,11 +49,7 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
             } else {
                 float lanes[8];
                 _mm256_storeu_ps(lanes, v);
-                for (int32_t t = 0; nb + t < p->n; t++) {
-                    float x = lanes[t];
-                    if (p->residual) x += p->residual[(int64_t)m * p->ldc + nb + t];
-                    p->c[(int64_t)m * p->ldc + nb + t] = x;
-                }
+                ek_store_partial(p, m, nb, lanes, p->n - nb);
             }
         }
     }

@@ -65,11 +65,7 @@ static inline __attribute__((always_inline)) void block(const ek_gemm_params *p,
             } else {
                 float lanes[4];
                 vst1q_f32(lanes, v);
-                for (int32_t t = 0; nb + t < p->n; t++) {
-                    float x = lanes[t];
-                    if (p->residual) x += p->residual[(int64_t)m * p->ldc + nb + t];
-                    p->c[(int64_t)m * p->ldc + nb + t] = x;
-                }
+                ek_store_partial(p, m, nb, lanes, p->n - nb);
             }
         }
     }

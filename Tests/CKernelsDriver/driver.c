@@ -1,7 +1,10 @@
 // Test driver of the C kernels: every path this CPU supports against the scalar twin, on shapes
 // chosen to break things. Built by SwiftPM's tests indirectly and, for ARM, by Tools/test-arm.sh
 // with the aarch64 cross compiler and run under qemu. Prints one PASS/FAIL line per path.
-//   driver [--expect NAME]   NAME: the path ek_kernel_select must pick on this CPU
+//   driver [--expect NAME] [--also NAME]
+//     --expect NAME: the path ek_kernel_select must pick on this CPU
+//     --also NAME: test NAME even though this CPU's features do not list it (for a build whose
+//                  NAME kernel was compiled to run here, e.g. AVX-VNNI in its EVEX form)
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,9 +79,11 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
 }
 
 int main(int argc, char **argv) {
-    const char *expect = NULL;
-    for (int i = 1; i < argc; i++)
+    const char *expect = NULL, *also = NULL;
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc) expect = argv[++i];
+        else if (strcmp(argv[i], "--also") == 0 && i + 1 < argc) also = argv[++i];
+    }
     static const int dims[] = {1, 2, 3, 4, 5, 7, 8, 9, 10, 15, 16, 17, 31, 33, 63, 65};
     shape shapes[512]; int ns = 0;
     for (int i = 0; i < 16; i += 3)
@@ -97,11 +102,13 @@ int main(int argc, char **argv) {
     }
     for (int32_t i = 0; i < ek_kernel_count(); i++) {
         const ek_kernel *k = ek_kernel_at(i);
-        if (!ek_kernel_supported(k)) { printf("SKIP: %s (not supported by this CPU)\n", k->name); continue; }
+        const int forced = also && strcmp(also, k->name) == 0;
+        if (!ek_kernel_supported(k) && !forced) { printf("SKIP: %s (not supported by this CPU)\n", k->name); continue; }
         int bad = 0;
         for (int s = 0; s < ns; s++)
             bad += run_shape(k, shapes[s], s % 2, s % 3 == 0, s % 4);
-        printf("%s: %s kernel, %d shapes, bitwise equal to ref\n", bad ? "FAIL" : "PASS", k->name, ns);
+        printf("%s: %s kernel%s, %d shapes, bitwise equal to ref\n", bad ? "FAIL" : "PASS", k->name,
+               forced ? " (EVEX build)" : "", ns);
         failed |= bad != 0;
     }
     return failed ? 1 : 0;
