@@ -135,3 +135,33 @@ final class JSONTests: XCTestCase {
         XCTAssertNil(try o.int("missing"))
     }
 }
+
+/// Corrupt files must fail with an error or run, never crash: every byte of the header, the
+/// tensor table and the vocabulary flipped in turn (the data region is covered by the checksum).
+final class CorruptionTests: XCTestCase {
+    func testFlippedBytesNeverCrash() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModels.int8))
+        let m = try ModelFile(path: Fixtures.tinyModels.int8)
+        let end = Int(m.header.vocabOffset) + 64  // header, table, the start of the vocabulary
+        let dir = TempDir.make("flip")
+        var opened = 0, refused = 0
+        for offset in stride(from: 0, to: end, by: 3) {
+            for mask: UInt8 in [0x01, 0x80, 0xFF] {
+                var d = original
+                d[offset] ^= mask
+                let p = dir + "/f.ebm"
+                try d.write(to: URL(fileURLWithPath: p))
+                do {
+                    let e = try Embedder(modelPath: p, options: { var o = Embedder.Options(); o.threads = 1; return o }())
+                    _ = try e.embed("the man was here")
+                    opened += 1
+                } catch {
+                    XCTAssertFalse(error.description.isEmpty)
+                    refused += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(refused, 0)
+        print("corruption: \(refused) refused, \(opened) still ran (flips in unused or tolerant fields)")
+    }
+}
