@@ -12,12 +12,6 @@ echo "== C kernels on this CPU (every supported path against the scalar twin)"
 mkdir -p .build/kernel-driver
 cc -O2 -ffp-contract=off -I Sources/CKernels/include Sources/CKernels/*.c Tests/CKernelsDriver/driver.c -lm \
    -o .build/kernel-driver/driver-native
-if grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && ! grep -qw avx_vnni /proc/cpuinfo; then
-    echo "== AVX-VNNI kernel logic, built with the EVEX form of vpdpbusd (this CPU has AVX-512 VNNI only)"
-    cc -O2 -ffp-contract=off -DEK_TEST_AVXVNNI_AS_EVEX -I Sources/CKernels/include Sources/CKernels/*.c \
-       Tests/CKernelsDriver/driver.c -lm -o .build/kernel-driver/driver-avxvnni-evex
-    .build/kernel-driver/driver-avxvnni-evex --also avxvnni | grep avxvnni
-fi
 .build/kernel-driver/driver-native
 if grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && ! grep -qw avx_vnni /proc/cpuinfo; then
     echo "== AVX-VNNI kernel logic, built with the EVEX form of vpdpbusd (this CPU has AVX-512 VNNI only)"
