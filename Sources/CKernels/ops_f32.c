@@ -21,9 +21,9 @@ void ek_axpy_f32(float alpha, const float *x, float *y, int32_t n) {
     for (int32_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
-void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
-                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
-                 int32_t n_begin, int32_t n_end) {
+void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                     const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
+                     int32_t n_begin, int32_t n_end) {
     (void)n;
     for (int32_t j = n_begin; j < n_end; j++) {
         const float *wr = w + (int64_t)j * ldw;  // [k]

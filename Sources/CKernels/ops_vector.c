@@ -146,6 +146,44 @@ ALWAYS_INLINE void attention_body(const float *q, const float *k, const float *v
     }
 }
 
+// The float reference matmul, NT layout: C[m][n] = A[m][:] . W[n][:] (+ bias, + residual), for
+// columns [n0, n1). 2 rows x 4 columns a block, 16-lane partial sums over K.
+#define SG_LANES 16
+ALWAYS_INLINE void sgemm_body(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                              const float *residual, float *c, int64_t ldc, int32_t m, int32_t k,
+                              int32_t n0, int32_t n1) {
+    const int32_t k16 = k / SG_LANES * SG_LANES;
+    for (int32_t j0 = n0; j0 < n1; j0 += 4) {
+        const int32_t cols = n1 - j0 < 4 ? n1 - j0 : 4;
+        const float *wr[4];
+        for (int c4 = 0; c4 < 4; c4++) wr[c4] = w + (int64_t)(c4 < cols ? j0 + c4 : j0) * ldw;
+        for (int32_t i0 = 0; i0 < m; i0 += 2) {
+            const int32_t rows = m - i0 < 2 ? m - i0 : 2;
+            const float *ar[2] = {a + (int64_t)i0 * lda, a + (int64_t)(rows == 2 ? i0 + 1 : i0) * lda};
+            float acc[2][4][SG_LANES] = {{{0}}};
+            for (int32_t kk = 0; kk < k16; kk += SG_LANES)
+                for (int r = 0; r < 2; r++)
+                    for (int c4 = 0; c4 < 4; c4++)
+                        for (int l = 0; l < SG_LANES; l++) acc[r][c4][l] += ar[r][kk + l] * wr[c4][kk + l];
+            for (int r = 0; r < rows; r++)
+                for (int c4 = 0; c4 < cols; c4++) {
+                    float sum = 0.0f;
+                    for (int l = 0; l < SG_LANES; l++) sum += acc[r][c4][l];
+                    for (int32_t kk = k16; kk < k; kk++) sum += ar[r][kk] * wr[c4][kk];
+                    const int32_t col = j0 + c4;
+                    float v = sum + (bias ? bias[col] : 0.0f);
+                    if (residual) v += residual[(int64_t)(i0 + r) * ldc + col];
+                    c[(int64_t)(i0 + r) * ldc + col] = v;
+                }
+        }
+    }
+}
+
+static void sgemm_base(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias, const float *residual,
+                       float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
+    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
+}
+
 static void gelu_base(float *x, int64_t n) { gelu_body(x, n); }
 static void attention_base(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
                            float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
@@ -156,12 +194,20 @@ static void attention_base(const float *q, const float *k, const float *v, int64
 #include <cpuid.h>
 #define AVX2 __attribute__((target("avx2,fma")))
 AVX2 static void gelu_avx2(float *x, int64_t n) { gelu_body(x, n); }
+AVX2 static void sgemm_avx2(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                            const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
+    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
+}
 AVX2 static void attention_avx2(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
                                 float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 AVX512 static void gelu_avx512(float *x, int64_t n) { gelu_body(x, n); }
+AVX512 static void sgemm_avx512(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                                const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
+    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
+}
 AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
                                     float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
@@ -198,6 +244,20 @@ void ek_attention_head(const float *q, const float *k, const float *v, int64_t l
     }
 #endif
     attention_base(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
+}
+
+void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
+                 int32_t n_begin, int32_t n_end) {
+    (void)n;
+#if defined(__x86_64__)
+    switch (level()) {
+    case 2: sgemm_avx512(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end); return;
+    case 1: sgemm_avx2(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end); return;
+    default: break;
+    }
+#endif
+    sgemm_base(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end);
 }
 
 float ek_exp_approx(float x) { return exp_poly(x); }

@@ -164,6 +164,21 @@ final class FloatOpsTests: XCTestCase {
         }
     }
 
+    /// The float reference matmul against its scalar twin on awkward shapes (bias, residual, tails).
+    func testFloatMatmulMatchesScalarTwin() {
+        var rng = KernelTests.Rng(s: 3)
+        for (m, n, k) in [(1, 1, 1), (3, 5, 17), (2, 4, 16), (7, 33, 100), (16, 384, 384), (5, 9, 1537)] {
+            let a = (0..<(m * k)).map { _ in rng.float() / 10 }, w = (0..<(n * k)).map { _ in rng.float() / 10 }
+            let bias = (0..<n).map { _ in rng.float() }, res = (0..<(m * n)).map { _ in rng.float() }
+            var fast = res, exact = res
+            ek_sgemm_nt(a, Int64(k), w, Int64(k), bias, fast, &fast, Int64(n), Int32(m), Int32(n), Int32(k), 0, Int32(n))
+            ek_sgemm_nt_ref(a, Int64(k), w, Int64(k), bias, exact, &exact, Int64(n), Int32(m), Int32(n), Int32(k), 0, Int32(n))
+            for i in 0..<(m * n) {
+                XCTAssertEqual(fast[i], exact[i], accuracy: 1e-4 * max(1, abs(exact[i])), "m \(m) n \(n) k \(k) [\(i)]")
+            }
+        }
+    }
+
     func testExpApproximation() {
         for x in stride(from: Float(-80), through: 80, by: 0.37) {
             XCTAssertEqual(ek_exp_approx(x), expf(x), accuracy: expf(x) * 3e-7, "x = \(x)")

@@ -81,10 +81,14 @@ void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int
 /// Pack W [n][k] int8 row-major into the panel layout above. dst holds np * kp bytes.
 void ek_pack_b(const int8_t *w, int32_t n, int32_t k, int8_t *dst);
 
-/// fp32 C[m][n] = A[m][k] . W[n][k]^T + bias[n] (+ residual). W row-major (the float reference).
+/// fp32 C[m][n] = A[m][k] . W[n][k]^T + bias[n] (+ residual) for columns [n_begin, n_end).
+/// W row-major (the float reference and layers kept float). Vectorised; _ref is its scalar twin.
 void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                  const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
                  int32_t n_begin, int32_t n_end);
+void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                     const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
+                     int32_t n_begin, int32_t n_end);
 
 /// dot(a, b) over n floats.
 float ek_dot_f32(const float *a, const float *b, int32_t n);
