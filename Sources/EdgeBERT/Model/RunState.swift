@@ -19,7 +19,6 @@ struct RunState: @unchecked Sendable {
                                              // T16 = maxTokens rounded up to 16
     let scoresStride: Int
     let ids: UnsafeMutablePointer<Int32>     // [T] token ids
-    let pooled: UnsafeMutablePointer<Float>  // [H] pooling output
 
     /// Bytes the arena needs for these buffers.
     static func plan(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int) -> Int {
@@ -28,7 +27,7 @@ struct RunState: @unchecked Sendable {
         let stride = (c.headDim + 4) * roundUp(maxTokens, 16)
         return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
             + 2 * Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
-            + Arena.size(Float.self, H) + 2 * Arena.size(Int32.self, batch)
+            + 2 * Arena.size(Int32.self, batch)
     }
 
     init(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int, arena: Arena) {
@@ -48,7 +47,6 @@ struct RunState: @unchecked Sendable {
         xmin = arena.take(Float.self, T)
         scores = arena.take(Float.self, threads * scoresStride)
         ids = arena.take(Int32.self, T)
-        pooled = arena.take(Float.self, H)
         seqStart = arena.take(Int32.self, batch)
         seqLength = arena.take(Int32.self, batch)
     }

@@ -40,6 +40,14 @@ enum UnicodeClasses {
         return inRanges(UnicodeTables.punctuation, c)
     }
 
+    /// The replacement of `c` in a generated mapping (keys, offsets, values): the range of
+    /// `values` it maps to, or nil when `c` maps to itself.
+    @inline(__always)
+    static func mapping(_ keys: [UInt32], _ offsets: [UInt16], _ c: UInt32) -> Range<Int>? {
+        let k = find(keys, c)
+        return k < 0 ? nil : Int(offsets[k])..<Int(offsets[k + 1])
+    }
+
     /// Index of `c` in a sorted key table, or -1.
     @inline(__always)
     static func find(_ keys: [UInt32], _ c: UInt32) -> Int {

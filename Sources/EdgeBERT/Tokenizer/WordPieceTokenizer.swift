@@ -139,10 +139,8 @@ public final class WordPieceTokenizer: @unchecked Sendable {
                 if s % 28 != 0 { lowered(0x11A7 + s % 28, &sink) }
                 return
             }
-            let k = UnicodeClasses.find(UnicodeTables.stripKeys, c)
-            if k >= 0 {
-                let from = Int(UnicodeTables.stripOffsets[k]), to = Int(UnicodeTables.stripOffsets[k + 1])
-                for j in from..<to { lowered(UnicodeTables.stripValues[j], &sink) }
+            if let r = UnicodeClasses.mapping(UnicodeTables.stripKeys, UnicodeTables.stripOffsets, c) {
+                for j in r { lowered(UnicodeTables.stripValues[j], &sink) }
                 return
             }
         }
@@ -156,10 +154,8 @@ public final class WordPieceTokenizer: @unchecked Sendable {
                 pretokenize(c >= 0x41 && c <= 0x5A ? c + 32 : c, &sink)
                 return
             }
-            let k = UnicodeClasses.find(UnicodeTables.lowerKeys, c)
-            if k >= 0 {
-                let from = Int(UnicodeTables.lowerOffsets[k]), to = Int(UnicodeTables.lowerOffsets[k + 1])
-                for j in from..<to { pretokenize(UnicodeTables.lowerValues[j], &sink) }
+            if let r = UnicodeClasses.mapping(UnicodeTables.lowerKeys, UnicodeTables.lowerOffsets, c) {
+                for j in r { pretokenize(UnicodeTables.lowerValues[j], &sink) }
                 return
             }
         }
