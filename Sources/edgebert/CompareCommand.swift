@@ -15,14 +15,6 @@ enum CompareCommand {
             OptionSpec(names: ["--per-text"], value: nil, help: "List every text's cosine"),
         ])
 
-    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var dot = 0.0, na = 0.0, nb = 0.0
-        for i in 0..<min(a.count, b.count) {
-            dot += Double(a[i]) * Double(b[i]); na += Double(a[i]) * Double(a[i]); nb += Double(b[i]) * Double(b[i])
-        }
-        return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : (na == nb ? 1 : 0)
-    }
-
     static func run(_ args: [String]) throws(EdgeBERTError) {
         let a = try Arguments(args, spec: spec)
         if a.wantsHelp { say(spec.help); return }
@@ -55,7 +47,7 @@ enum CompareCommand {
         var vm: [[Float]] = [], vr: [[Float]] = []
         for t in texts {
             let x = try model.embed(t), y = try reference.embed(t)
-            cosines.append(cosine(x, y))
+            cosines.append(cosineSimilarity(x, y))
             for i in 0..<x.count { maxAbs = max(maxAbs, abs(x[i] - y[i])) }
             vm.append(x); vr.append(y)
         }
@@ -66,14 +58,14 @@ enum CompareCommand {
             let n = a[0].count / H
             for l in 0...L {
                 var s = 0.0
-                for r in 0..<n { s += cosine(Array(a[l][(r * H)..<((r + 1) * H)]), Array(b[l][(r * H)..<((r + 1) * H)])) }
+                for r in 0..<n { s += cosineSimilarity(Array(a[l][(r * H)..<((r + 1) * H)]), Array(b[l][(r * H)..<((r + 1) * H)])) }
                 layerCos[l] += s / Double(n) / Double(texts.count)
             }
         }
         // Agreement of the pairwise similarity matrices (Pearson over the upper triangle).
         var simM: [Double] = [], simR: [Double] = []
         if texts.count > 1 {
-            for i in 0..<texts.count { for j in (i + 1)..<texts.count { simM.append(cosine(vm[i], vm[j])); simR.append(cosine(vr[i], vr[j])) } }
+            for i in 0..<texts.count { for j in (i + 1)..<texts.count { simM.append(cosineSimilarity(vm[i], vm[j])); simR.append(cosineSimilarity(vr[i], vr[j])) } }
         }
         let corr = pearson(simM, simR)
         let sorted = cosines.sorted()

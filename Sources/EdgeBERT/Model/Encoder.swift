@@ -35,8 +35,7 @@ final class Encoder: @unchecked Sendable {
     /// every operation is per row except attention, which stays inside each sequence, so a text
     /// gives the same result alone or in a batch. The result is left in `state.x`: [n][H].
     func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int) {
-        embed(ids: ids, n: n)
-        for l in 0..<layers { layer(weights.layers[l], index: l, n: n) }
+        forward(ids: ids, n: n, layers: layers) { _, _ in }
     }
 
     /// The same, calling `each(l, x)` with the hidden states [n][H] after the embeddings (l = 0)

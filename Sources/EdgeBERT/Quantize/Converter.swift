@@ -108,7 +108,7 @@ public struct Converter {
             let e = try Embedder(modelPath: scratchPath)
             var sum = 0.0, worst = 1.0
             for (t, r) in zip(texts, reference) {
-                let c = cosine(try e.embed(t), r)
+                let c = cosineSimilarity(try e.embed(t), r)
                 sum += c
                 worst = min(worst, c)
             }
@@ -125,14 +125,6 @@ public struct Converter {
             }
         }
         return best
-    }
-
-    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var dot = 0.0, na = 0.0, nb = 0.0
-        for i in 0..<min(a.count, b.count) {
-            dot += Double(a[i]) * Double(b[i]); na += Double(a[i]) * Double(a[i]); nb += Double(b[i]) * Double(b[i])
-        }
-        return na > 0 && nb > 0 ? dot / (na * nb).squareRoot() : 0
     }
 
     /// The tensors of the model file, quantised as `options` say.
