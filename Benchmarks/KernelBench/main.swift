@@ -98,3 +98,46 @@ extension String {
     func leftPadded(_ w: Int) -> String { count >= w ? self : String(repeating: " ", count: w - count) + self }
     func rightPadded(_ w: Int) -> String { count >= w ? self : self + String(repeating: " ", count: w - count) }
 }
+
+// Attention of one head (MiniLM's d = 32, bert-base's 64): fp32 against int8 on the best path.
+if let best = ek_kernel_select(nil) {
+    print("\nattention, one head, microseconds (median of \(runs * 10)), int8 on \(String(cString: best.pointee.name))")
+    print("n     d     fp32      int8")
+    for (n, d) in [(16, 32), (128, 32), (256, 32), (128, 64)] {
+        let ld = d * 12, n16 = (n + 15) / 16 * 16
+        var qkv = [Float](repeating: 0, count: n * ld)
+        var seed: UInt32 = 12345
+        for i in 0..<qkv.count {
+            seed = seed &* 1664525 &+ 1013904223
+            qkv[i] = Float(Int(seed >> 8) % 2001 - 1000) / 250
+        }
+        var out = [Float](repeating: 0, count: n * ld)
+        var scratch = [Float](repeating: 0, count: max((d + 4) * n16, Int(ek_attention_i8_scratch(Int32(n), Int32(d))) / 4 + 16))
+        var kt = [Float](repeating: 0, count: d * n16)
+        func median(_ body: () -> Void) -> Double {
+            for _ in 0..<5 { body() }
+            var t: [Double] = []
+            for _ in 0..<(runs * 10) {
+                let t0 = now()
+                body()
+                t.append(now() - t0)
+            }
+            t.sort()
+            return t[t.count / 2] * 1e6
+        }
+        let scale = 1 / Float(d).squareRoot()
+        let f32 = qkv.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
+            kt.withUnsafeMutableBufferPointer { ktb in scratch.withUnsafeMutableBufferPointer { s in
+                median { ek_attention_head(x.baseAddress, x.baseAddress! + d, x.baseAddress! + 2 * d, Int64(ld), Int32(n), Int32(d),
+                                           scale, nil, ktb.baseAddress, s.baseAddress, o.baseAddress, Int64(ld)) }
+            } }
+        } }
+        let i8 = qkv.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
+            scratch.withUnsafeMutableBufferPointer { s in
+                median { ek_attention_head_i8(best, x.baseAddress, x.baseAddress! + d, x.baseAddress! + 2 * d, Int64(ld), Int32(n),
+                                              Int32(d), scale, s.baseAddress, o.baseAddress, Int64(ld)) }
+            }
+        } }
+        print("\(n)".rightPadded(6) + "\(d)".rightPadded(6) + format1(f32, 2).leftPadded(8) + format1(i8, 2).leftPadded(10))
+    }
+}

@@ -7,27 +7,7 @@
 #include <string.h>
 #include "include/ckernels.h"
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-// exp(x) for x <= 88: Cephes' range reduction and polynomial (about 1 ulp), 2^n by exponent bits.
-ALWAYS_INLINE float exp_poly(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float fn = floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - fn * 0.693359375f;
-    r = r - fn * -2.12194440e-4f;
-    const float z = r * r;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * z + r + 1.0f;
-    const int32_t e = ((int32_t)fn + 127) << 23;
-    float p;
-    memcpy(&p, &e, 4);
-    return y * p;
-}
+#include "vector_math.h"
 
 // GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7).
 ALWAYS_INLINE float gelu_one(float x) {
@@ -191,8 +171,7 @@ static void attention_base(const float *q, const float *k, const float *v, int64
 }
 
 #if defined(__x86_64__)
-#include <cpuid.h>
-#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2 EK_AVX2
 AVX2 static void gelu_avx2(float *x, int64_t n) { gelu_body(x, n); }
 AVX2 static void sgemm_avx2(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                             const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
@@ -202,7 +181,7 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
                                 float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define AVX512 EK_AVX512
 AVX512 static void gelu_avx512(float *x, int64_t n) { gelu_body(x, n); }
 AVX512 static void sgemm_avx512(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
@@ -212,8 +191,7 @@ AVX512 static void attention_avx512(const float *q, const float *k, const float 
                                     float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
-// 2: AVX-512 (the VNNI path's CPUs), 1: AVX2 + FMA, 0: baseline.
-static int level(void) {
+int ek_vector_level(void) {
     static int v = -1;
     if (v < 0) {
         const ek_kernel *k512 = ek_kernel_named("avx512vnni"), *k2 = ek_kernel_named("avx2");
@@ -221,11 +199,13 @@ static int level(void) {
     }
     return v;
 }
+#else
+int ek_vector_level(void) { return 0; }
 #endif
 
 void ek_gelu(float *x, int64_t n) {
 #if defined(__x86_64__)
-    switch (level()) {
+    switch (ek_vector_level()) {
     case 2: gelu_avx512(x, n); return;
     case 1: gelu_avx2(x, n); return;
     default: break;
@@ -237,7 +217,7 @@ void ek_gelu(float *x, int64_t n) {
 void ek_attention_head(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
                        const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
 #if defined(__x86_64__)
-    switch (level()) {
+    switch (ek_vector_level()) {
     case 2: attention_avx512(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return;
     case 1: attention_avx2(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return;
     default: break;
@@ -251,7 +231,7 @@ void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const
                  int32_t n_begin, int32_t n_end) {
     (void)n;
 #if defined(__x86_64__)
-    switch (level()) {
+    switch (ek_vector_level()) {
     case 2: sgemm_avx512(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end); return;
     case 1: sgemm_avx2(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end); return;
     default: break;

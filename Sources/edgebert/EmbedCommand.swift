@@ -7,6 +7,7 @@ enum RuntimeOptions {
         OptionSpec(names: ["--max-length"], value: "N", help: "Longest input in tokens, [CLS]/[SEP] included (default: the model's)"),
         OptionSpec(names: ["--threads"], value: "N", help: "Threads (default: every core)"),
         OptionSpec(names: ["--kernel"], value: "NAME", help: "Force a kernel path: ref, avx2, avxvnni, avx512vnni, neon, neondot"),
+        OptionSpec(names: ["--float-attention"], value: nil, help: "Attention in fp32 even in int8 layers (slower)"),
     ]
 
     static func embedder(_ a: Arguments, extra: (inout Embedder.Options) throws(EdgeBERTError) -> Void = { _ in })
@@ -16,6 +17,7 @@ enum RuntimeOptions {
         o.maxLength = try a.int("--max-length", 2...65536)
         o.threads = try a.int("--threads", 1...256)
         o.kernel = a.value("--kernel")
+        o.int8Attention = !a.flag("--float-attention")
         try extra(&o)
         return try Embedder(modelPath: path, options: o)
     }

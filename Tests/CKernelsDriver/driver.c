@@ -78,6 +78,35 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
     return bad;
 }
 
+// Int8 attention of one head on `kern` against the same on the ref path (bitwise: the GEMMs are
+// bitwise equal and the rest is shared code) and against the fp32 twin, within `tol` x max |v|.
+// Returns mismatches; *worst gets the largest error seen, relative to max |v|.
+static int run_attention(const ek_kernel *kern, int n, int d, float tol, float *worst) {
+    const int ld = 3 * d + 5;  // q, k, v side by side with an odd stride
+    float *x = malloc(sizeof(float) * n * ld), *o1 = malloc(sizeof(float) * n * d);
+    float *o2 = malloc(sizeof(float) * n * d), *o3 = malloc(sizeof(float) * n * d);
+    float *scores = malloc(sizeof(float) * (n + 16));
+    void *s1 = malloc((size_t)ek_attention_i8_scratch(n, d)), *s2 = malloc((size_t)ek_attention_i8_scratch(n, d));
+    float vmax = 0.0f;
+    for (int i = 0; i < n * ld; i++) x[i] = (float)((int32_t)(next() % 2001) - 1000) / 300.0f;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < d; c++) vmax = fmaxf(vmax, fabsf(x[j * ld + 2 * d + c]));
+    const float scale = 1.0f / sqrtf((float)d);
+    ek_attention_head_i8(kern, x, x + d, x + 2 * d, ld, n, d, scale, s1, o1, d);
+    ek_attention_head_i8(ek_kernel_named("ref"), x, x + d, x + 2 * d, ld, n, d, scale, s2, o2, d);
+    ek_attention_head_ref(x, x + d, x + 2 * d, ld, n, d, scale, NULL, scores, o3, d);
+    int bad = 0;
+    for (int i = 0; i < n * d; i++) {
+        if (memcmp(&o1[i], &o2[i], 4) != 0) bad++;
+        const float err = fabsf(o1[i] - o3[i]) / vmax;
+        if (err > *worst) *worst = err;
+        if (!(err <= tol)) bad++;
+    }
+    if (bad) printf("  attention %s n %d d %d: %d mismatches\n", kern->name, n, d, bad);
+    free(x); free(o1); free(o2); free(o3); free(scores); free(s1); free(s2);
+    return bad;
+}
+
 int main(int argc, char **argv) {
     const char *expect = NULL, *also = NULL;
     for (int i = 1; i < argc; i++) {
@@ -110,6 +139,17 @@ int main(int argc, char **argv) {
         printf("%s: %s kernel%s, %d shapes, bitwise equal to ref\n", bad ? "FAIL" : "PASS", k->name,
                forced ? " (EVEX build)" : "", ns);
         failed |= bad != 0;
+        // int8 attention: awkward token counts and head widths; tolerance of the 8-bit scheme
+        static const int tokens[] = {1, 2, 3, 5, 16, 17, 31, 33, 64, 100, 128, 130, 257, 512};
+        static const int widths[] = {4, 8, 12, 20, 32, 64};
+        const float tol = 0.05f;
+        float worst = 0.0f;
+        int abad = 0, cases = 0;
+        for (int t = 0; t < 14; t++)
+            for (int w = 0; w < 6; w++, cases++) abad += run_attention(k, tokens[t], widths[w], tol, &worst);
+        printf("%s: %s int8 attention, %d shapes, bitwise equal to ref, within %.3f of fp32 (worst %.4f) x max |v|\n",
+               abad ? "FAIL" : "PASS", k->name, cases, tol, worst);
+        failed |= abad != 0;
     }
     return failed ? 1 : 0;
 }

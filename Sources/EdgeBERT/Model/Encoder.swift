@@ -18,6 +18,8 @@ final class Encoder: @unchecked Sendable {
     var sequences = 1
     /// Calibration only (the converter): records per-channel activation ranges.
     var stats: ActivationStats?
+    /// Attention in int8 (ek_attention_head_i8) in layers whose query and key are int8; false: fp32 everywhere.
+    var int8Attention = true
 
     init(config: ModelConfig, weights: Weights, state: RunState, kernel: UnsafePointer<ek_kernel>, pool: ThreadPool) {
         self.config = config
@@ -103,7 +105,7 @@ final class Encoder: @unchecked Sendable {
         run(w.query, n: n, x: x, y: state.q, residual: nil)  // [n][H]
         run(w.key, n: n, x: x, y: state.k, residual: nil)    // [n][H]
         run(w.value, n: n, x: x, y: state.v, residual: nil)  // [n][H]
-        attention(n: n)                                       // ctx [n][H]
+        attention(n: n, int8: int8Attention && w.query.isInt8 && w.key.isInt8)  // ctx [n][H]
         stats?.observe(state.ctx, rows: n, cols: H, site: .context, layer: index)
         quantize(state.ctx, n: n, k: H, for: w.attentionOutput)
         run(w.attentionOutput, n: n, x: state.ctx, y: x, residual: x)
@@ -124,8 +126,9 @@ final class Encoder: @unchecked Sendable {
 
     /// Multi-head self-attention over n tokens (no padding inside one sequence):
     /// ctx[i, h] = softmax_j(q[i, h] . k[j, h] / sqrt(d)) v[j, h]     q, k, v, ctx: [n][H]
-    private func attention(n: Int) {
+    private func attention(n: Int, int8: Bool) {
         attentionTask.sequences = sequences
+        attentionTask.kernel = int8 ? kernel : nil
         pool.run(attentionTask, over: 0..<(sequences * config.heads))
     }
 }
@@ -157,6 +160,8 @@ final class AttentionTask: ParallelTask, @unchecked Sendable {
     let config: ModelConfig
     let state: RunState
     var sequences = 1
+    /// The kernel path for int8 attention, or nil for fp32.
+    var kernel: UnsafePointer<ek_kernel>?
 
     init(config: ModelConfig, state: RunState) {
         self.config = config
@@ -173,6 +178,11 @@ final class AttentionTask: ParallelTask, @unchecked Sendable {
             let kt = scratch                                // [d][roundUp(n, 16)]
             let scores = scratch + d * roundUp(n, 16)       // [4][roundUp(n, 16)]
             let off = Int(state.seqStart[s]) * H + h * d
+            if let kernel {
+                ek_attention_head_i8(kernel, state.q + off, state.k + off, state.v + off, Int64(H), Int32(n), Int32(d), scale,
+                                     scratch, state.ctx + off, Int64(H))
+                continue
+            }
             ek_attention_head(state.q + off, state.k + off, state.v + off, Int64(H), Int32(n), Int32(d), scale, nil,
                               kt, scores, state.ctx + off, Int64(H))
         }

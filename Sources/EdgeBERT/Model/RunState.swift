@@ -1,3 +1,5 @@
+import CKernels
+
 /// The encoder's activation buffers, carved from one arena sized at load for `batch` sequences of
 /// up to `maxTokens` tokens, packed one after another: T = maxTokens x batch rows, no padding.
 struct RunState: @unchecked Sendable {
@@ -15,8 +17,9 @@ struct RunState: @unchecked Sendable {
     let xs: UnsafeMutablePointer<Float>      // [T] their scales
     let xmin: UnsafeMutablePointer<Float>    // [T] their minimums (the value q = -128 stands for)
     let ldq: Int                             // max(roundUp(H, 4), roundUp(I, 4))
-    let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride]: keys transposed [d][T16] + scores [4][T16],
-                                             // T16 = maxTokens rounded up to 16
+    let scores: UnsafeMutablePointer<Float>  // [threads][scoresStride] attention scratch: fp32 keys transposed
+                                             // [d][T16] + scores [4][T16] (T16 = maxTokens rounded up to 16),
+                                             // or the int8 path's (ek_attention_i8_scratch)
     let scoresStride: Int
     let ids: UnsafeMutablePointer<Int32>     // [T] token ids
 
@@ -24,10 +27,18 @@ struct RunState: @unchecked Sendable {
     static func plan(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int) -> Int {
         let H = c.hidden, I = c.intermediate, T = maxTokens * batch
         let ldq = max(roundUp(H, 4), roundUp(I, 4))
-        let stride = (c.headDim + 4) * roundUp(maxTokens, 16)
+        let stride = scratchFloats(c, maxTokens: maxTokens)
         return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
             + 2 * Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
             + 2 * Arena.size(Int32.self, batch)
+    }
+
+    /// Floats of attention scratch per thread: the larger of the fp32 and the int8 path's needs,
+    /// rounded to whole 64-byte lines.
+    static func scratchFloats(_ c: ModelConfig, maxTokens: Int) -> Int {
+        let f32 = (c.headDim + 4) * roundUp(maxTokens, 16)
+        let i8 = Int(ek_attention_i8_scratch(Int32(maxTokens), Int32(c.headDim))) / 4
+        return roundUp(max(f32, i8), 16)
     }
 
     init(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int, arena: Arena) {
@@ -35,7 +46,7 @@ struct RunState: @unchecked Sendable {
         self.maxTokens = maxTokens
         self.batch = batch
         ldq = max(roundUp(H, 4), roundUp(I, 4))
-        scoresStride = (c.headDim + 4) * roundUp(maxTokens, 16)
+        scoresStride = Self.scratchFloats(c, maxTokens: maxTokens)
         x = arena.take(Float.self, T * H)
         q = arena.take(Float.self, T * H)
         k = arena.take(Float.self, T * H)

@@ -32,6 +32,9 @@ public final class Embedder: @unchecked Sendable {
         /// Texts run through the encoder together by `embed(_ texts:)`, packed without padding
         /// (the arena grows with it); results are identical to one at a time.
         public var batch: Int = 1
+        /// Attention in int8 in the layers stored int8 (scores, softmax and context on the int8
+        /// kernels); false: fp32 attention everywhere, a little slower.
+        public var int8Attention: Bool = true
 
         public init() {}
     }
@@ -101,6 +104,7 @@ public final class Embedder: @unchecked Sendable {
         state = RunState(c, maxTokens: maxLength, batch: batch, threads: threads, arena: arena)
         pool = ThreadPool(threads: threads)
         encoder = Encoder(config: c, weights: weights, state: state, kernel: kernel, pool: pool)
+        encoder.int8Attention = options.int8Attention
     }
 
     /// Token ids the model sees for `text`: [CLS] ... [SEP], truncated to the max length.

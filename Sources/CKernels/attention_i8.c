@@ -1,0 +1,261 @@
+// Self-attention of one head with int8 matmuls, run by the kernel path's own GEMM:
+//   S = Q K^T / sqrt(d)  Q quantised per row, asymmetric (as every activation); K per key row,
+//                        symmetric, packed on the fly as the "weights" (the 1/sqrt(d) folds into
+//                        their scales);
+//   P = softmax(S)       kept as u = round(255 exp(s - max)) in 0..255, with a row scale and an
+//                        offset that keep the row's sum at one (softmax_quant_body);
+//   O = P V              V quantised per column, symmetric, packed transposed: the key tokens are
+//                        the reduction.
+// Query rows go in blocks of RB, so the scratch grows linearly with n (ek_attention_i8_scratch).
+#include "include/ckernels.h"
+#include "vector_math.h"
+
+#define RB 32  // query rows per block
+#define LANES 16
+
+static inline int64_t up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// Byte offsets of the scratch areas for n tokens and head width d.
+typedef struct plan {
+    int64_t qq, qs, qmin;     // Q quantised [n][dp], scales [n], minimums [n]
+    int64_t kq, ks, kc;       // K packed [n16/16][dp/4][16][4], scales [n16], column sums [n16]
+    int64_t vq, vs, vc, vi;   // V^T packed [d16/16][n4/4][16][4], scales, sums, inverse scales [d16]
+    int64_t kt, vt;           // row-major staging: K [n16][dp], V [n4][d16]
+    int64_t s, p, ps, pz;     // a block of scores [RB][n16] f32, probabilities [RB][n4], scales, offsets [RB]
+    int64_t total;
+} plan;
+
+static plan make_plan(int32_t n, int32_t d) {
+    const int64_t dp = up(d, 4), n16 = up(n, 16), n4 = up(n, 4), d16 = up(d, 16);
+    plan p;
+    int64_t o = 0;
+#define TAKE(field, bytes) p.field = o; o += up((bytes), 64);
+    TAKE(qq, n * dp) TAKE(qs, 4 * n) TAKE(qmin, 4 * n)
+    TAKE(kq, n16 * dp) TAKE(ks, 4 * n16) TAKE(kc, 4 * n16)
+    TAKE(vq, d16 * n4) TAKE(vs, 4 * d16) TAKE(vc, 4 * d16) TAKE(vi, 4 * d16)
+    TAKE(kt, n16 * dp) TAKE(vt, n4 * d16)
+    TAKE(s, 4 * RB * n16) TAKE(p, RB * n4) TAKE(ps, 4 * RB) TAKE(pz, 4 * RB)
+#undef TAKE
+    p.total = o;
+    return p;
+}
+
+int64_t ek_attention_i8_scratch(int32_t n, int32_t d) { return make_plan(n, d).total; }
+
+// Rounds to the nearest integer, halves away from zero (vectorises; |x| <= 127.5 here).
+ALWAYS_INLINE int32_t round_i32(float x) { return (int32_t)(x + copysignf(0.5f, x)); }
+
+// K [n][ld] -> symmetric int8 per key row, packed as B rows: byte (p, g, j, t) = K[16p + j][4g + t].
+// Rows are quantised into kt [n16][dp] first, then the 4-byte groups are transposed into panels.
+ALWAYS_INLINE void pack_keys_body(const float *k, int64_t ld, int32_t n, int32_t d, float scale, int8_t *kt,
+                                  int8_t *dst, float *ks, int32_t *kc) {
+    const int32_t dp = (int32_t)up(d, 4), n16 = (int32_t)up(n, 16), groups = dp / 4;
+    memset(kt, 0, (size_t)n16 * (size_t)dp);
+    for (int32_t j = 0; j < n16; j++) {
+        if (j >= n) { ks[j] = 0.0f; kc[j] = 0; continue; }
+        const float *row = k + (int64_t)j * ld;
+        float ml[LANES] = {0};
+        int32_t c = 0;
+        for (; c + LANES <= d; c += LANES)
+            for (int l = 0; l < LANES; l++) ml[l] = fmaxf(ml[l], fabsf(row[c + l]));
+        for (; c < d; c++) ml[0] = fmaxf(ml[0], fabsf(row[c]));
+        float amax = ml[0];
+        for (int l = 1; l < LANES; l++) amax = fmaxf(amax, ml[l]);
+        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        ks[j] = amax / 127.0f * scale;
+        int8_t *out = kt + (int64_t)j * dp;
+        int32_t sum = 0;
+        for (c = 0; c < d; c++) {
+            const int32_t qv = round_i32(row[c] * inv);
+            out[c] = (int8_t)qv;
+            sum += qv;
+        }
+        kc[j] = sum;
+    }
+    // [n16][groups] words -> [n16/16][groups][16] words
+    for (int32_t p = 0; p < n16 / 16; p++)
+        for (int32_t g = 0; g < groups; g++)
+            for (int32_t j = 0; j < 16; j++)
+                memcpy(dst + (((int64_t)p * groups + g) * 16 + j) * 4, kt + ((int64_t)p * 16 + j) * dp + g * 4, 4);
+}
+
+// V [n][ld] -> symmetric int8 per column c, packed with the tokens as the reduction:
+// byte (p, g, c, t) = V[4g + t][16p + c]. Quantised into vt [n4][d16] first, then interleaved.
+ALWAYS_INLINE void pack_values_body(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt, int8_t *dst,
+                                    float *vs, int32_t *vc, float *vi) {
+    const int32_t n4 = (int32_t)up(n, 4), d16 = (int32_t)up(d, 16), groups = n4 / 4;
+    memset(vt, 0, (size_t)n4 * (size_t)d16);
+    for (int32_t c = 0; c < d16; c++) { vi[c] = 0.0f; vc[c] = 0; }
+    for (int32_t j = 0; j < n; j++)
+        for (int32_t c = 0; c < d; c++) vi[c] = fmaxf(vi[c], fabsf(v[(int64_t)j * ld + c]));
+    for (int32_t c = 0; c < d16; c++) {
+        vs[c] = vi[c] / 127.0f;
+        vi[c] = vi[c] > 0.0f ? 127.0f / vi[c] : 0.0f;
+    }
+    for (int32_t j = 0; j < n; j++) {
+        const float *row = v + (int64_t)j * ld;
+        int8_t *out = vt + (int64_t)j * d16;
+        for (int32_t c = 0; c < d; c++) {
+            const int32_t qv = round_i32(row[c] * vi[c]);
+            out[c] = (int8_t)qv;
+            vc[c] += qv;
+        }
+    }
+    for (int32_t p = 0; p < d16 / 16; p++)
+        for (int32_t g = 0; g < groups; g++) {
+            int8_t *o = dst + ((int64_t)p * groups + g) * 64;
+            const int8_t *src = vt + (int64_t)g * 4 * d16 + p * 16;
+            for (int32_t c = 0; c < 16; c++)
+                for (int32_t t = 0; t < 4; t++) o[c * 4 + t] = src[(int64_t)t * d16 + c];
+        }
+}
+
+// 2^x for x <= 0, relative error below 1e-4 (an 8-bit probability needs no more); p(0) = 1
+// exactly, so the row maximum gives u = 255. x below -32 gives u = 0 whatever it is.
+ALWAYS_INLINE float exp2_u8(float x) {
+    x = x < -32.0f ? -32.0f : x;
+    const float whole = floorf(x);
+    const float f = x - whole;
+    float p = 0.07706609f;
+    p = p * f + 0.22764604f;
+    p = p * f + 0.69511656f;
+    p = p * f + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &p, 4);
+    bits += (int32_t)whole * (1 << 23);
+    memcpy(&p, &bits, 4);
+    return p;
+}
+
+// One row of scores s [n] (in log2 units) -> p [n4] as u = round(255 e), e = 2^(s - max) (uint8,
+// or int8 u - 128 for the signed kernels); padding holds u = 0. The row's dequantisation is
+// p_j = scale * u_j + offset: scale = 1 / (255 sum e), and the offset spreads what rounding lost,
+// sum e - sum u / 255, evenly over the n tokens, so the probabilities still sum to one. Without
+// it a long flat tail (many e below 1/510, all rounded to 0) would hand its mass to the peak.
+ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int8_t *p, int32_t unsigned_a,
+                                      float *scale, float *offset) {
+    float mxl[LANES];
+    for (int c = 0; c < LANES; c++) mxl[c] = s[0];
+    int32_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int c = 0; c < LANES; c++) mxl[c] = s[j + c] > mxl[c] ? s[j + c] : mxl[c];
+    for (; j < n; j++) mxl[0] = s[j] > mxl[0] ? s[j] : mxl[0];
+    float mx = mxl[0];
+    for (int c = 1; c < LANES; c++) mx = mxl[c] > mx ? mxl[c] : mx;
+    const int32_t flip = unsigned_a ? 0 : 0x80;
+    // plain integer reductions, which the vectoriser keeps in registers: sum u, and sum e in
+    // fixed point with `unit` per 1 (e <= 1, so the sum stays below 2^30)
+    const float unit = (float)(1 << 30) / (float)n;
+    int32_t sum_u = 0, sum_e = 0;
+    for (j = 0; j < n; j++) {
+        const float e = exp2_u8(s[j] - mx);
+        const int32_t u = (int32_t)(e * 255.0f + 0.5f);
+        p[j] = (int8_t)(uint8_t)(u ^ flip);
+        sum_u += u;
+        sum_e += (int32_t)(e * unit + 0.5f);
+    }
+    for (; j < n4; j++) p[j] = (int8_t)(uint8_t)flip;
+    const float total = (float)sum_e / unit;  // about >= 1: the maximum itself gives e = 1
+    *scale = 1.0f / (255.0f * total);
+    *offset = (total - (float)sum_u / 255.0f) / ((float)n * total);
+}
+
+#define INSTANTIATE(suffix, attr)                                                                              \
+    attr static void pack_keys_##suffix(const float *k, int64_t ld, int32_t n, int32_t d, float scale,          \
+                                        int8_t *kt, int8_t *dst, float *ks, int32_t *kc) {                     \
+        pack_keys_body(k, ld, n, d, scale, kt, dst, ks, kc);                                                   \
+    }                                                                                                          \
+    attr static void pack_values_##suffix(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt,        \
+                                          int8_t *dst, float *vs, int32_t *vc, float *vi) {                    \
+        pack_values_body(v, ld, n, d, vt, dst, vs, vc, vi);                                                    \
+    }                                                                                                          \
+    attr static void softmax_quant_##suffix(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p,    \
+                                            int32_t unsigned_a, float *ps, float *pz) {                        \
+        const int32_t n4 = (int32_t)up(n, 4);                                                                  \
+        for (int32_t r = 0; r < rows; r++)                                                                     \
+            softmax_quant_body(s + r * lds, n, n4, p + (int64_t)r * n4, unsigned_a, ps + r, pz + r);           \
+    }
+
+INSTANTIATE(base, )
+#if defined(__x86_64__)
+INSTANTIATE(avx2, EK_AVX2)
+INSTANTIATE(avx512, EK_AVX512)
+#endif
+
+typedef struct vector_ops {
+    void (*pack_keys)(const float *, int64_t, int32_t, int32_t, float, int8_t *, int8_t *, float *, int32_t *);
+    void (*pack_values)(const float *, int64_t, int32_t, int32_t, int8_t *, int8_t *, float *, int32_t *, float *);
+    void (*softmax_quant)(const float *, int64_t, int32_t, int32_t, int8_t *, int32_t, float *, float *);
+} vector_ops;
+
+static vector_ops ops_for_level(void) {
+#if defined(__x86_64__)
+    switch (ek_vector_level()) {
+    case 2: return (vector_ops){pack_keys_avx512, pack_values_avx512, softmax_quant_avx512};
+    case 1: return (vector_ops){pack_keys_avx2, pack_values_avx2, softmax_quant_avx2};
+    default: break;
+    }
+#endif
+    return (vector_ops){pack_keys_base, pack_values_base, softmax_quant_base};
+}
+
+void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k, const float *v, int64_t ld,
+                          int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo) {
+    if (n <= 0) return;
+    const vector_ops ops = ops_for_level();
+    const plan pl = make_plan(n, d);
+    char *base = (char *)scratch;
+    int8_t *qq = (int8_t *)(base + pl.qq), *kq = (int8_t *)(base + pl.kq), *vq = (int8_t *)(base + pl.vq);
+    int8_t *pq = (int8_t *)(base + pl.p);
+    float *qs = (float *)(base + pl.qs), *qmin = (float *)(base + pl.qmin), *ks = (float *)(base + pl.ks);
+    float *vs = (float *)(base + pl.vs), *vi = (float *)(base + pl.vi), *sc = (float *)(base + pl.s);
+    float *ps = (float *)(base + pl.ps), *pz = (float *)(base + pl.pz);
+    int32_t *kc = (int32_t *)(base + pl.kc), *vc = (int32_t *)(base + pl.vc);
+    const int32_t dp = (int32_t)up(d, 4), n16 = (int32_t)up(n, 16), n4 = (int32_t)up(n, 4);
+    const int32_t ua = kern->unsigned_a;
+
+    ek_quantize_rows(q, ld, n, d, dp, NULL, qq, dp, qs, qmin, ua);
+    // scores in log2 units: exp(x) = 2^(x log2 e)
+    ops.pack_keys(k, ld, n, d, scale * 1.44269504088896341f, (int8_t *)(base + pl.kt), kq, ks, kc);
+    ops.pack_values(v, ld, n, d, (int8_t *)(base + pl.vt), vq, vs, vc, vi);
+
+    for (int32_t i0 = 0; i0 < n; i0 += RB) {
+        const int32_t rows = n - i0 < RB ? n - i0 : RB;
+        // S [rows][n16] = Q[i0 ..< i0 + rows] K^T / sqrt(d)
+        ek_gemm_params g = {0};
+        g.a = qq + (int64_t)i0 * dp;
+        g.b = kq;
+        g.a_scale = qs + i0;
+        g.a_min = qmin + i0;
+        g.b_scale = ks;
+        g.b_colsum = kc;
+        g.c = sc;
+        g.lda = dp;
+        g.ldc = n16;
+        g.m = rows;
+        g.n = n;
+        g.kp = dp;
+        g.panel_begin = 0;
+        g.panel_end = n16 / EK_PANEL;
+        kern->gemm(&g);
+        // P [rows][n4] = softmax(S), 8 bits, scales ps and offsets pz [rows]
+        ops.softmax_quant(sc, n16, rows, n, pq, ua, ps, pz);
+        // out[i0 ..< i0 + rows] = P V
+        ek_gemm_params o = {0};
+        o.a = pq;
+        o.b = vq;
+        o.a_scale = ps;
+        o.a_min = pz;
+        o.b_scale = vs;
+        o.b_colsum = vc;
+        o.c = out + (int64_t)i0 * ldo;
+        o.lda = n4;
+        o.ldc = ldo;
+        o.m = rows;
+        o.n = d;
+        o.kp = n4;
+        o.panel_begin = 0;
+        o.panel_end = (int32_t)up(d, 16) / EK_PANEL;
+        kern->gemm(&o);
+    }
+}
