@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "ckernels.h"
+#include "vector_math.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -104,9 +105,46 @@ TGT static void quantize_rows_avx2(const float *x, int64_t ldx, int32_t m, int32
     }
 }
 
-static int has_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#define TGT512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+TGT512 static inline __m512 load16(const float *row, const float *sm, int32_t i) {
+    __m512 v = _mm512_loadu_ps(row + i);
+    return sm ? _mm512_mul_ps(v, _mm512_loadu_ps(sm + i)) : v;
+}
+
+// The same operations 16 lanes wide; vpmovsdb packs in order, with the same saturation.
+TGT512 static void quantize_rows_avx512(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
+                                        const float *sm, int8_t *q, int64_t ldq, float *scales, float *mins,
+                                        int32_t unsigned_a) {
+    for (int32_t r = 0; r < m; r++) {
+        const float *row = x + r * ldx;
+        int8_t *out = q + r * ldq;
+        const float first = sm ? row[0] * sm[0] : row[0];
+        __m512 vlo = _mm512_set1_ps(first), vhi = vlo;
+        int32_t i = 0;
+        for (; i + 16 <= k; i += 16) {
+            const __m512 v = load16(row, sm, i);
+            vlo = _mm512_min_ps(vlo, v);
+            vhi = _mm512_max_ps(vhi, v);
+        }
+        float lo = _mm512_reduce_min_ps(vlo), hi = _mm512_reduce_max_ps(vhi);
+        for (; i < k; i++) {
+            const float v = sm ? row[i] * sm[i] : row[i];
+            lo = fminf(lo, v);
+            hi = fmaxf(hi, v);
+        }
+        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
+        const __m512 vinv = _mm512_set1_ps(inv), vl = _mm512_set1_ps(lo);
+        const __m512i c128 = _mm512_set1_epi32(128);
+        const __m128i flip = _mm_set1_epi8(unsigned_a ? (char)0x80 : 0);
+        i = 0;
+        for (; i + 16 <= k; i += 16) {
+            const __m512i r32 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(load16(row, sm, i), vl), vinv));
+            const __m128i b = _mm512_cvtsepi32_epi8(_mm512_sub_epi32(r32, c128));
+            _mm_storeu_si128((__m128i *)(out + i), _mm_xor_si128(b, flip));
+        }
+        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
+        pad_row(out, k, kp, unsigned_a);
+    }
 }
 #endif
 
@@ -156,15 +194,21 @@ static void quantize_rows_neon(const float *x, int64_t ldx, int32_t m, int32_t k
 }
 #endif
 
-void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                      int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
+void ek_quantize_rows_at(int32_t level, const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
+                         const float *sm, int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
+    if (level > ek_vector_level()) level = ek_vector_level();
 #if EK_X86
-    static int avx2 = -1;
-    if (avx2 < 0) avx2 = has_avx2();
-    if (avx2) { quantize_rows_avx2(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
+    if (level == 2) { quantize_rows_avx512(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
+    if (level == 1) { quantize_rows_avx2(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
 #elif EK_ARM
+    (void)level;
     quantize_rows_neon(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
     return;
 #endif
     ek_quantize_rows_ref(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
+}
+
+void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
+                      int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
+    ek_quantize_rows_at(2, x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
 }

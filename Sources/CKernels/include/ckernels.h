@@ -75,6 +75,10 @@ void ek_gemm_ref(const ek_gemm_params *p);
 /// A constant row gets s = 0 and q = -128. Columns k..<kp hold q = -128.
 void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                       int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
+/// The same on a given vector level (x86: 2 AVX-512, 1 AVX2, 0 scalar, capped at this CPU's; ARM: NEON),
+/// for testing each path against the twin.
+void ek_quantize_rows_at(int32_t level, const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
+                         const float *sm, int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
 void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                           int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
 
