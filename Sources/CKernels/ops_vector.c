@@ -9,19 +9,28 @@
 
 #include "vector_math.h"
 
-// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7).
+// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)). erf(z) = z P(z^2) / Q(z^2) on [-4, 4] (beyond, erf
+// is +-1 to float precision), fitted by Tools/fit_erf.py: |error| < 6e-8 in exact arithmetic,
+// < 4e-7 evaluated in float. 18 operations and one division a vector, no exp.
 ALWAYS_INLINE float gelu_one(float x) {
-    const float z = x * 0.70710678118654752f;
-    const float a = fabsf(z);
-    const float t = 1.0f / (1.0f + 0.3275911f * a);
-    float poly = 1.061405429f;
-    poly = poly * t - 1.453152027f;
-    poly = poly * t + 1.421413741f;
-    poly = poly * t - 0.284496736f;
-    poly = poly * t + 0.254829592f;
-    const float erf_abs = 1.0f - poly * t * exp_poly(-a * a);
-    const float erf = z < 0.0f ? -erf_abs : erf_abs;
-    return 0.5f * x * (1.0f + erf);
+    float z = x * 0.70710678118654752f;
+    z = z < -4.0f ? -4.0f : (z > 4.0f ? 4.0f : z);
+    const float t = z * z;
+    float p = 1.9218535559777425e-08f;
+    p = p * t - 1.990289246452508e-06f;
+    p = p * t + 1.5551646653372462e-04f;
+    p = p * t + 4.292137362686957e-03f;
+    p = p * t + 5.243054329291795e-02f;
+    p = p * t + 2.139227883061421e-01f;
+    p = p * t + 1.1283786775956186f;
+    float q = 1.0978214219262482e-03f;
+    q = q * t + 1.5549217015269927e-02f;
+    q = q * t + 1.2079054436567387e-01f;
+    q = q * t + 5.229117952365627e-01f;
+    q = q * t + 1.0f;
+    const float erf = z * p / q;
+    const float h = 0.5f * x;
+    return h + h * erf;
 }
 
 ALWAYS_INLINE void gelu_body(float *x, int64_t n) {
