@@ -6,11 +6,12 @@
 #define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define MR 8
 
-TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params *p, int32_t m0,
-                                                            const int mr, int32_t panel, const int npan) {
+TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params *p, int32_t m0, const int mr,
+                                                            int32_t panel, const int npan, const int has_res) {
     const int32_t groups = p->kp >> 2;
     const int8_t *b0 = p->b + (int64_t)panel * groups * 64;  // [npan][groups][16][4]
     const int8_t *a0 = p->a + (int64_t)m0 * p->lda;          // [mr][lda]
+    const int64_t lda = p->lda;
     __m512i acc[MR][2];
     for (int r = 0; r < mr; r++)
         for (int j = 0; j < npan; j++) acc[r][j] = _mm512_setzero_si512();
@@ -18,32 +19,43 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
         __m512i bv[2];
         for (int j = 0; j < npan; j++) bv[j] = _mm512_loadu_si512(b0 + ((int64_t)j * groups + g) * 64);
         for (int r = 0; r < mr; r++) {
-            const __m512i av = _mm512_set1_epi32(ek_load_i32(a0 + r * p->lda + g * 4));
+            const __m512i av = _mm512_set1_epi32(ek_load_i32(a0 + r * lda + g * 4));
             for (int j = 0; j < npan; j++) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, bv[j]);
         }
     }
+    // Epilogue, unrolled with everything in registers. A missing bias adds -0.0f, which leaves
+    // every float unchanged (the contract adds no bias then).
+    const float *as = p->a_scale + m0, *am = p->a_min + m0;
+    const int64_t ldc = p->ldc;
+    float *c = p->c + (int64_t)m0 * ldc;
+    const float *res = has_res ? p->residual + (int64_t)m0 * ldc : NULL;
     for (int j = 0; j < npan; j++) {
         const int32_t n0 = (panel + j) * 16;
         if (n0 >= p->n) break;
         const __mmask16 mask = (p->n - n0 >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (p->n - n0)) - 1);
         const __m512 sb = _mm512_loadu_ps(p->b_scale + n0);
         const __m512 wsum = _mm512_mul_ps(sb, _mm512_cvtepi32_ps(_mm512_loadu_si512(p->b_colsum + n0)));
-        const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + n0) : _mm512_setzero_ps();
+        const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + n0) : _mm512_set1_ps(-0.0f);
+#pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
-            const int32_t m = m0 + r;
             // acc = sum (q + 128) * w: exactly what vpdpbusd sums over the uint8 activations
-            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][j]), _mm512_mul_ps(_mm512_set1_ps(p->a_scale[m]), sb));
-            v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(p->a_min[m]), wsum));
-            if (p->bias) v = _mm512_add_ps(v, bias);
-            float *c = p->c + (int64_t)m * p->ldc + n0;
-            if (p->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, p->residual + (int64_t)m * p->ldc + n0));
-            _mm512_mask_storeu_ps(c, mask, v);
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][j]), _mm512_mul_ps(_mm512_set1_ps(as[r]), sb));
+            v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(am[r]), wsum));
+            v = _mm512_add_ps(v, bias);
+            if (has_res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, res + r * ldc + n0));
+            _mm512_mask_storeu_ps(c + r * ldc + n0, mask, v);
         }
     }
 }
 
 TGT static void rows(const ek_gemm_params *p, int32_t m0, int mr, int32_t panel, int npan) {
-#define CASE(R) case R: if (npan == 2) block(p, m0, R, panel, 2); else block(p, m0, R, panel, 1); break;
+#define CASE(R) case R:                                                                  \
+        if (p->residual) {                                                               \
+            if (npan == 2) block(p, m0, R, panel, 2, 1); else block(p, m0, R, panel, 1, 1); \
+        } else {                                                                         \
+            if (npan == 2) block(p, m0, R, panel, 2, 0); else block(p, m0, R, panel, 1, 0); \
+        }                                                                                \
+        break;
     switch (mr) { CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) default: break; }
 #undef CASE
 }

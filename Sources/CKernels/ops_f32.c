@@ -36,8 +36,8 @@ void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, c
     }
 }
 
-void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
-                  float eps) {
+void ek_layernorm_ref(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                      float eps) {
     for (int32_t r = 0; r < m; r++) {
         float *row = x + (int64_t)r * ld;
         float acc[LANES] = {0};

@@ -37,6 +37,27 @@ ALWAYS_INLINE void gelu_body(float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = gelu_one(x[i]);
 }
 
+// LayerNorm of one row in place. The two sums may be reassociated (clang vectorises them;
+// other compilers ignore the pragma and stay exact in order).
+ALWAYS_INLINE void layernorm_row(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
+    float sum = 0.0f;
+    {
+#pragma clang fp reassociate(on)
+        for (int32_t i = 0; i < n; i++) sum += row[i];
+    }
+    const float mean = sum / (float)n;
+    float var = 0.0f;
+    {
+#pragma clang fp reassociate(on)
+        for (int32_t i = 0; i < n; i++) {
+            const float d = row[i] - mean;
+            var += d * d;
+        }
+    }
+    const float inv = 1.0f / sqrtf(var / (float)n + eps);
+    for (int32_t i = 0; i < n; i++) row[i] = (row[i] - mean) * inv * gamma[i] + beta[i];
+}
+
 #define NR 16
 
 // Softmax of one row of scores (n valid of n16) in place, returning 1 / sum.
@@ -174,6 +195,9 @@ static void sgemm_base(const float *a, int64_t lda, const float *w, int64_t ldw,
 }
 
 static void gelu_base(float *x, int64_t n) { gelu_body(x, n); }
+static void layernorm_base(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
+    layernorm_row(row, n, gamma, beta, eps);
+}
 static void attention_base(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
                            float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
@@ -182,6 +206,9 @@ static void attention_base(const float *q, const float *k, const float *v, int64
 #if defined(__x86_64__)
 #define AVX2 EK_AVX2
 AVX2 static void gelu_avx2(float *x, int64_t n) { gelu_body(x, n); }
+AVX2 static void layernorm_avx2(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
+    layernorm_row(row, n, gamma, beta, eps);
+}
 AVX2 static void sgemm_avx2(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                             const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
@@ -192,6 +219,9 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
 }
 #define AVX512 EK_AVX512
 AVX512 static void gelu_avx512(float *x, int64_t n) { gelu_body(x, n); }
+AVX512 static void layernorm_avx512(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
+    layernorm_row(row, n, gamma, beta, eps);
+}
 AVX512 static void sgemm_avx512(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
@@ -250,3 +280,42 @@ void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const
 }
 
 float ek_exp_approx(float x) { return exp_poly(x); }
+
+typedef void (*layernorm_fn)(float *, int32_t, const float *, const float *, float);
+static layernorm_fn layernorm_path(void) {
+#if defined(__x86_64__)
+    switch (ek_vector_level()) {
+    case 2: return layernorm_avx512;
+    case 1: return layernorm_avx2;
+    default: break;
+    }
+#endif
+    return layernorm_base;
+}
+
+// Row by row, so each row is quantised while it is still in L1.
+void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                           float eps, const ek_quantize_to *to) {
+    const layernorm_fn ln = layernorm_path();
+    for (int32_t r = 0; r < m; r++) {
+        float *row = x + (int64_t)r * ld;
+        ln(row, n, gamma, beta, eps);
+        if (to)
+            ek_quantize_rows(row, ld, 1, n, to->kp, to->sm, to->q + (int64_t)r * to->ldq, to->ldq, to->scales + r,
+                             to->mins + r, to->unsigned_a);
+    }
+}
+
+void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta, float eps) {
+    ek_layernorm_quantize(x, ld, m, n, gamma, beta, eps, NULL);
+}
+
+void ek_gelu_quantize(float *x, int64_t ld, int32_t m, int32_t n, const ek_quantize_to *to) {
+    for (int32_t r = 0; r < m; r++) {
+        float *row = x + (int64_t)r * ld;
+        ek_gelu(row, n);
+        if (to)
+            ek_quantize_rows(row, ld, 1, n, to->kp, to->sm, to->q + (int64_t)r * to->ldq, to->ldq, to->scales + r,
+                             to->mins + r, to->unsigned_a);
+    }
+}

@@ -201,6 +201,58 @@ final class FloatOpsTests: XCTestCase {
         }
     }
 
+    /// LayerNorm, vectorised (sums reassociated), against its scalar twin.
+    func testLayerNormMatchesScalarTwin() {
+        var rng = KernelTests.Rng(s: 29)
+        for n in [1, 7, 16, 33, 384, 768, 1001] {
+            let m = 3
+            let x = (0..<(m * n)).map { _ in rng.float() + 3 }  // an offset mean, as real rows have
+            let gamma = (0..<n).map { _ in 1 + rng.float() / 20 }, beta = (0..<n).map { _ in rng.float() / 20 }
+            var fast = x, exact = x
+            ek_layernorm(&fast, Int64(n), Int32(m), Int32(n), gamma, beta, 1e-12)
+            ek_layernorm_ref(&exact, Int64(n), Int32(m), Int32(n), gamma, beta, 1e-12)
+            for i in 0..<(m * n) { XCTAssertEqual(fast[i], exact[i], accuracy: 1e-5 * max(1, abs(exact[i])), "n \(n) [\(i)]") }
+        }
+    }
+
+    /// The fused passes (LayerNorm or GELU, then quantise row by row) give exactly what the two
+    /// separate passes give.
+    func testFusedPassesEqualTheSeparateOnes() {
+        var rng = KernelTests.Rng(s: 31)
+        let m = 5, n = 37, kp = 40, ld = 41
+        let x = (0..<(m * ld)).map { _ in rng.float() }
+        let gamma = (0..<n).map { _ in 1 + rng.float() / 20 }, beta = (0..<n).map { _ in rng.float() / 20 }
+        let sm = (0..<n).map { _ in 0.5 + Float(rng.next() % 50) / 10 }
+        for gelu in [false, true] {
+            var fused = x, separate = x
+            var q1 = [Int8](repeating: 0, count: m * kp), q2 = q1
+            var s1 = [Float](repeating: 0, count: m), s2 = s1, m1 = s1, m2 = s1
+            q1.withUnsafeMutableBufferPointer { qb in s1.withUnsafeMutableBufferPointer { sb in m1.withUnsafeMutableBufferPointer { mb in
+                sm.withUnsafeBufferPointer { smb in
+                    var to = ek_quantize_to(q: qb.baseAddress, scales: sb.baseAddress, mins: mb.baseAddress, sm: smb.baseAddress,
+                                            ldq: Int64(kp), kp: Int32(kp), unsigned_a: 1)
+                    if gelu {
+                        ek_gelu_quantize(&fused, Int64(ld), Int32(m), Int32(n), &to)
+                    } else {
+                        ek_layernorm_quantize(&fused, Int64(ld), Int32(m), Int32(n), gamma, beta, 1e-12, &to)
+                    }
+                }
+            } } }
+            for r in 0..<m {
+                separate.withUnsafeMutableBufferPointer { b in
+                    if gelu { ek_gelu(b.baseAddress! + r * ld, Int64(n)) } else {
+                        ek_layernorm(b.baseAddress! + r * ld, Int64(ld), 1, Int32(n), gamma, beta, 1e-12)
+                    }
+                }
+            }
+            ek_quantize_rows(separate, Int64(ld), Int32(m), Int32(n), Int32(kp), sm, &q2, Int64(kp), &s2, &m2, 1)
+            XCTAssertEqual(fused, separate, "gelu \(gelu)")
+            XCTAssertEqual(q1, q2)
+            XCTAssertEqual(s1, s2)
+            XCTAssertEqual(m1, m2)
+        }
+    }
+
     func testExpApproximation() {
         for x in stride(from: Float(-80), through: 80, by: 0.37) {
             XCTAssertEqual(ek_exp_approx(x), expf(x), accuracy: expf(x) * 3e-7, "x = \(x)")

@@ -99,9 +99,27 @@ float ek_dot_f32(const float *a, const float *b, int32_t n);
 /// y[i] += alpha * x[i]
 void ek_axpy_f32(float alpha, const float *x, float *y, int32_t n);
 
-/// In-place LayerNorm of rows [m][ld] over n columns.
+/// Where a fused pass leaves its rows quantised (ek_quantize_rows' outputs, row r at q + r * ldq).
+typedef struct ek_quantize_to {
+    int8_t *q;
+    float *scales;
+    float *mins;
+    const float *sm;     // SmoothQuant factors of the layer reading the rows, or NULL
+    int64_t ldq;
+    int32_t kp;
+    int32_t unsigned_a;
+} ek_quantize_to;
+
+/// In-place LayerNorm of rows [m][ld] over n columns (vectorised; _ref is the scalar twin).
 void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                   float eps);
+void ek_layernorm_ref(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                      float eps);
+/// LayerNorm, then each row quantised for the next int8 layer while it is in L1 (to: NULL for none).
+void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                           float eps, const ek_quantize_to *to);
+/// GELU (erf form) over rows [m][ld] of n columns in place, then each row quantised (to: NULL for none).
+void ek_gelu_quantize(float *x, int64_t ld, int32_t m, int32_t n, const ek_quantize_to *to);
 /// In-place activations over n floats: 0 gelu (erf), 1 gelu (tanh), 2 relu.
 void ek_activation(float *x, int64_t n, int32_t kind);
 

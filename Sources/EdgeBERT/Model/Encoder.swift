@@ -43,16 +43,17 @@ final class Encoder: @unchecked Sendable {
     /// The same, calling `each(l, x)` with the hidden states [n][H] after the embeddings (l = 0)
     /// and after every layer l: for tools that follow the drift layer by layer.
     func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int, each: (Int, UnsafePointer<Float>) -> Void) {
-        embed(ids: ids, n: n)
+        embed(ids: ids, n: n, next: layers > 0 ? weights.layers[0] : nil)
         each(0, state.x)
         for l in 0..<layers {
-            layer(weights.layers[l], index: l, n: n)
+            layer(weights.layers[l], index: l, n: n, next: l + 1 < layers ? weights.layers[l + 1] : nil)
             each(l + 1, state.x)
         }
     }
 
-    /// x[t] = word[id] + position[t within its sequence] + type[0], then LayerNorm.   x: [n][H]
-    private func embed(ids: UnsafePointer<Int32>, n: Int) {
+    /// x[t] = word[id] + position[t within its sequence] + type[0], then LayerNorm (and quantised
+    /// for the first layer).   x: [n][H]
+    private func embed(ids: UnsafePointer<Int32>, n: Int, next: LayerWeights?) {
         let H = config.hidden
         let x = state.x
         let typ = weights.tokenTypeEmbeddings
@@ -73,16 +74,33 @@ final class Encoder: @unchecked Sendable {
                 }
             }
         }
-        ek_layernorm(x, Int64(H), Int32(n), Int32(H), weights.embeddingNorm.gamma, weights.embeddingNorm.beta, config.layerNormEps)
+        layerNorm(x, n: n, weights.embeddingNorm, quantizeFor: next?.query, next?.key, next?.value)
     }
 
-    /// Quantises rows [n][k] of `src` into the shared int8 buffer when one of the layers reading it
-    /// is int8, with that layer's smoothing (layers sharing an input share it).
-    private func quantize(_ src: UnsafePointer<Float>, n: Int, k: Int, for a: Linear, _ b: Linear? = nil, _ c: Linear? = nil) {
-        let user = a.isInt8 ? a : (b?.isInt8 == true ? b : (c?.isInt8 == true ? c : nil))
-        guard let user else { return }
-        ek_quantize_rows(src, Int64(k), Int32(n), Int32(k), Int32(roundUp(k, 4)), user.smooth, state.xq,
-                         Int64(state.ldq), state.xs, state.xmin, kernel.pointee.unsigned_a)
+    /// Where rows read by `a` (and `b`, `c`, which share its input) go quantised: the shared int8
+    /// buffer with the smoothing of the first int8 one; nil when none is int8.
+    private func target(_ k: Int, _ a: Linear?, _ b: Linear? = nil, _ c: Linear? = nil) -> ek_quantize_to? {
+        let user = a?.isInt8 == true ? a : (b?.isInt8 == true ? b : (c?.isInt8 == true ? c : nil))
+        guard let user else { return nil }
+        return ek_quantize_to(q: state.xq, scales: state.xs, mins: state.xmin, sm: user.smooth, ldq: Int64(state.ldq),
+                              kp: Int32(roundUp(k, 4)), unsigned_a: kernel.pointee.unsigned_a)
+    }
+
+    /// Quantises rows [n][k] of `src` into the shared int8 buffer when a layer reading it is int8.
+    private func quantize(_ src: UnsafePointer<Float>, n: Int, k: Int, for a: Linear) {
+        guard let t = target(k, a) else { return }
+        ek_quantize_rows(src, Int64(k), Int32(n), Int32(k), t.kp, t.sm, t.q, t.ldq, t.scales, t.mins, t.unsigned_a)
+    }
+
+    /// LayerNorm of x [n][H] in place, each row then quantised for the layers named (if int8).
+    private func layerNorm(_ x: UnsafeMutablePointer<Float>, n: Int, _ norm: LayerNormWeights, quantizeFor a: Linear?,
+                           _ b: Linear? = nil, _ c: Linear? = nil) {
+        let H = config.hidden
+        if var t = target(H, a, b, c) {
+            ek_layernorm_quantize(x, Int64(H), Int32(n), Int32(H), norm.gamma, norm.beta, config.layerNormEps, &t)
+        } else {
+            ek_layernorm_quantize(x, Int64(H), Int32(n), Int32(H), norm.gamma, norm.beta, config.layerNormEps, nil)
+        }
     }
 
     private func run(_ layer: Linear, n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
@@ -97,11 +115,12 @@ final class Encoder: @unchecked Sendable {
     }
 
     /// One BertLayer: self-attention, output dense + residual + LayerNorm, FFN + residual + LayerNorm.
-    private func layer(_ w: LayerWeights, index: Int, n: Int) {
+    /// x arrives normalised and, for int8 query/key/value, already quantised; it leaves quantised
+    /// for `next`.
+    private func layer(_ w: LayerWeights, index: Int, n: Int, next: LayerWeights?) {
         let H = config.hidden, I = config.intermediate
         let x = state.x  // [n][H]
         stats?.observe(x, rows: n, cols: H, site: .attentionInput, layer: index)
-        quantize(x, n: n, k: H, for: w.query, w.key, w.value)
         run(w.query, n: n, x: x, y: state.q, residual: nil)  // [n][H]
         run(w.key, n: n, x: x, y: state.k, residual: nil)    // [n][H]
         run(w.value, n: n, x: x, y: state.v, residual: nil)  // [n][H]
@@ -109,19 +128,22 @@ final class Encoder: @unchecked Sendable {
         stats?.observe(state.ctx, rows: n, cols: H, site: .context, layer: index)
         quantize(state.ctx, n: n, k: H, for: w.attentionOutput)
         run(w.attentionOutput, n: n, x: state.ctx, y: x, residual: x)
-        ek_layernorm(x, Int64(H), Int32(n), Int32(H), w.attentionNorm.gamma, w.attentionNorm.beta, config.layerNormEps)
+        layerNorm(x, n: n, w.attentionNorm, quantizeFor: w.intermediate)
         stats?.observe(x, rows: n, cols: H, site: .ffnInput, layer: index)
-        quantize(x, n: n, k: H, for: w.intermediate)
         run(w.intermediate, n: n, x: x, y: state.inter, residual: nil)  // [n][I]
         if config.activation == .gelu {
-            ek_gelu(state.inter, Int64(n * I))
+            if var t = target(I, w.output) {
+                ek_gelu_quantize(state.inter, Int64(I), Int32(n), Int32(I), &t)
+            } else {
+                ek_gelu_quantize(state.inter, Int64(I), Int32(n), Int32(I), nil)
+            }
         } else {
             ek_activation(state.inter, Int64(n * I), Int32(config.activation.rawValue))
+            quantize(state.inter, n: n, k: I, for: w.output)
         }
         stats?.observe(state.inter, rows: n, cols: I, site: .ffnHidden, layer: index)
-        quantize(state.inter, n: n, k: I, for: w.output)
         run(w.output, n: n, x: state.inter, y: x, residual: x)
-        ek_layernorm(x, Int64(H), Int32(n), Int32(H), w.outputNorm.gamma, w.outputNorm.beta, config.layerNormEps)
+        layerNorm(x, n: n, w.outputNorm, quantizeFor: next?.query, next?.key, next?.value)
     }
 
     /// Multi-head self-attention over n tokens (no padding inside one sequence):
