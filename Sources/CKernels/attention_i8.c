@@ -156,11 +156,64 @@ ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int
     }
     for (; j < n4; j++) p[j] = (int8_t)(uint8_t)flip;
     const float total = (float)sum_e / unit;  // about >= 1: the maximum itself gives e = 1
-    *scale = 1.0f / (255.0f * total);
-    *offset = (total - (float)sum_u / 255.0f) / ((float)n * total);
+    const float inv = 1.0f / total;
+    *scale = inv * (1.0f / 255.0f);
+    *offset = (total - (float)sum_u * (1.0f / 255.0f)) * inv / (float)n;
 }
 
-#define INSTANTIATE(suffix, attr)                                                                              \
+#if defined(__x86_64__)
+#include <immintrin.h>
+// softmax_quant_body in AVX-512 intrinsics, operation for operation (the same floats, so the
+// same bytes): log-tree reductions instead of the lane arrays, vscalefps for 2^whole.
+EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p,
+                                           int32_t unsigned_a, float *ps, float *pz) {
+    const int32_t n4 = (int32_t)up(n, 4);
+    const __m512 c3 = _mm512_set1_ps(0.07706609f), c2 = _mm512_set1_ps(0.22764604f);
+    const __m512 c1 = _mm512_set1_ps(0.69511656f), one = _mm512_set1_ps(1.0f), lo = _mm512_set1_ps(-32.0f);
+    const __m512 k255 = _mm512_set1_ps(255.0f), half = _mm512_set1_ps(0.5f);
+    const __m512i flip = _mm512_set1_epi32(unsigned_a ? 0 : 0x80);
+    const float unit = (float)(1 << 30) / (float)n;
+    const __m512 vunit = _mm512_set1_ps(unit);
+    for (int32_t r = 0; r < rows; r++) {
+        const float *row = s + r * lds;
+        int8_t *out = p + (int64_t)r * n4;
+        __m512 vmx = _mm512_set1_ps(row[0]);
+        int32_t j = 0;
+        for (; j + 16 <= n; j += 16) vmx = _mm512_max_ps(vmx, _mm512_loadu_ps(row + j));
+        if (j < n) vmx = _mm512_mask_max_ps(vmx, (__mmask16)((1u << (n - j)) - 1), vmx, _mm512_maskz_loadu_ps((__mmask16)((1u << (n - j)) - 1), row + j));
+        const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx));
+        __m512i su = _mm512_setzero_si512(), se = _mm512_setzero_si512();
+        for (j = 0; j < n; j += 16) {
+            // full vectors unmasked (masked byte stores are slow on some cores), the tail masked
+            const int full = n - j >= 16;
+            const __mmask16 mask = full ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+            __m512 x = _mm512_sub_ps(full ? _mm512_loadu_ps(row + j) : _mm512_maskz_loadu_ps(mask, row + j), mx);
+            x = _mm512_max_ps(x, lo);
+            const __m512 whole = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+            const __m512 f = _mm512_sub_ps(x, whole);
+            __m512 e = _mm512_fmadd_ps(c3, f, c2);
+            e = _mm512_fmadd_ps(e, f, c1);
+            e = _mm512_fmadd_ps(e, f, one);
+            e = _mm512_scalef_ps(e, whole);
+            const __m512i u = _mm512_maskz_cvttps_epi32(mask, _mm512_fmadd_ps(e, k255, half));
+            const __m512i w = _mm512_maskz_cvttps_epi32(mask, _mm512_fmadd_ps(e, vunit, half));
+            su = _mm512_add_epi32(su, u);
+            se = _mm512_add_epi32(se, w);
+            const __m128i bytes = _mm512_cvtepi32_epi8(_mm512_xor_si512(u, flip));
+            if (full) _mm_storeu_si128((__m128i *)(out + j), bytes);
+            else _mm_mask_storeu_epi8(out + j, mask, bytes);
+        }
+        for (j = n; j < n4; j++) out[j] = (int8_t)(uint8_t)(unsigned_a ? 0 : 0x80);
+        const int32_t sum_u = _mm512_reduce_add_epi32(su), sum_e = _mm512_reduce_add_epi32(se);
+        const float total = (float)sum_e / unit;
+        const float inv = 1.0f / total;
+        ps[r] = inv * (1.0f / 255.0f);
+        pz[r] = (total - (float)sum_u * (1.0f / 255.0f)) * inv / (float)n;
+    }
+}
+#endif
+
+#define INSTANTIATE_PACKING(suffix, attr)                                                                      \
     attr static void pack_keys_##suffix(const float *k, int64_t ld, int32_t n, int32_t d, float scale,          \
                                         int8_t *kt, int8_t *dst, float *ks, int32_t *kc) {                     \
         pack_keys_body(k, ld, n, d, scale, kt, dst, ks, kc);                                                   \
@@ -168,7 +221,8 @@ ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int
     attr static void pack_values_##suffix(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt,        \
                                           int8_t *dst, float *vs, int32_t *vc, float *vi) {                    \
         pack_values_body(v, ld, n, d, vt, dst, vs, vc, vi);                                                    \
-    }                                                                                                          \
+    }
+#define INSTANTIATE_SOFTMAX(suffix, attr)                                                                      \
     attr static void softmax_quant_##suffix(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p,    \
                                             int32_t unsigned_a, float *ps, float *pz) {                        \
         const int32_t n4 = (int32_t)up(n, 4);                                                                  \
@@ -176,10 +230,12 @@ ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int
             softmax_quant_body(s + r * lds, n, n4, p + (int64_t)r * n4, unsigned_a, ps + r, pz + r);           \
     }
 
-INSTANTIATE(base, )
+INSTANTIATE_PACKING(base, )
+INSTANTIATE_SOFTMAX(base, )
 #if defined(__x86_64__)
-INSTANTIATE(avx2, EK_AVX2)
-INSTANTIATE(avx512, EK_AVX512)
+INSTANTIATE_PACKING(avx2, EK_AVX2)
+INSTANTIATE_SOFTMAX(avx2, EK_AVX2)
+INSTANTIATE_PACKING(avx512, EK_AVX512)
 #endif
 
 typedef struct vector_ops {

@@ -29,13 +29,14 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
     const int64_t ldc = p->ldc;
     float *c = p->c + (int64_t)m0 * ldc;
     const float *res = has_res ? p->residual + (int64_t)m0 * ldc : NULL;
+#pragma clang loop unroll(full)
     for (int j = 0; j < npan; j++) {
-        const int32_t n0 = (panel + j) * 16;
-        if (n0 >= p->n) break;
-        const __mmask16 mask = (p->n - n0 >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (p->n - n0)) - 1);
-        const __m512 sb = _mm512_loadu_ps(p->b_scale + n0);
-        const __m512 wsum = _mm512_mul_ps(sb, _mm512_cvtepi32_ps(_mm512_loadu_si512(p->b_colsum + n0)));
-        const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + n0) : _mm512_set1_ps(-0.0f);
+        // no early exit: a panel past n gets an empty mask (an exit would keep acc in memory)
+        const int32_t n0 = (panel + j) * 16, cols = p->n - n0;
+        const __mmask16 mask = cols >= 16 ? (__mmask16)0xFFFF : cols <= 0 ? (__mmask16)0 : (__mmask16)((1u << cols) - 1);
+        const __m512 sb = _mm512_maskz_loadu_ps(mask, p->b_scale + n0);
+        const __m512 wsum = _mm512_mul_ps(sb, _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(mask, p->b_colsum + n0)));
+        const __m512 bias = p->bias ? _mm512_maskz_loadu_ps(mask, p->bias + n0) : _mm512_set1_ps(-0.0f);
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
             // acc = sum (q + 128) * w: exactly what vpdpbusd sums over the uint8 activations
