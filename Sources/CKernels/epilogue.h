@@ -1,6 +1,7 @@
 // Shared helpers of the kernels (internal header, not part of the public surface).
 #ifndef EDGEBERT_EPILOGUE_H
 #define EDGEBERT_EPILOGUE_H
+#include <math.h>
 #include <string.h>
 #include "include/ckernels.h"
 
@@ -13,9 +14,8 @@ static inline int32_t ek_load_i32(const int8_t *p) {
 /// Scalar epilogue for one output element; acc = sum_k (q + 128) * B[n][k]. The order of the
 /// float operations is the contract every kernel follows (see ckernels.h).
 static inline float ek_epilogue_one(const ek_gemm_params *p, int32_t m, int32_t n, int32_t acc) {
-    float v = (float)acc * (p->a_scale[m] * p->b_scale[n]);
-    v = v + p->a_min[m] * (p->b_scale[n] * (float)p->b_colsum[n]);
-    if (p->bias) v += p->bias[n];
+    const float off = fmaf(p->a_min[m], p->b_scale[n] * (float)p->b_colsum[n], p->bias ? p->bias[n] : -0.0f);
+    float v = fmaf((float)acc, p->a_scale[m] * p->b_scale[n], off);
     if (p->residual) v += p->residual[(int64_t)m * p->ldc + n];
     return v;
 }

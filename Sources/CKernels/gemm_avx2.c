@@ -39,10 +39,10 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
             const __m256i cs = _mm256_loadu_si256((const __m256i *)(p->b_colsum + nb));
             const __m256 sb = _mm256_loadu_ps(p->b_scale + nb);
             // sum q * w + 128 * colsum = sum (q + 128) * w
+            const __m256 bias = p->bias ? _mm256_loadu_ps(p->bias + nb) : _mm256_set1_ps(-0.0f);
+            const __m256 off = _mm256_fmadd_ps(_mm256_set1_ps(p->a_min[m]), _mm256_mul_ps(sb, _mm256_cvtepi32_ps(cs)), bias);
             __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(sums[h], _mm256_slli_epi32(cs, 7)));
-            v = _mm256_mul_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb));
-            v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_min[m]), _mm256_mul_ps(sb, _mm256_cvtepi32_ps(cs))));
-            if (p->bias) v = _mm256_add_ps(v, _mm256_loadu_ps(p->bias + nb));
+            v = _mm256_fmadd_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb), off);
             if (p->n - nb >= 8) {
                 if (p->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(p->residual + (int64_t)m * p->ldc + nb));
                 _mm256_storeu_ps(p->c + (int64_t)m * p->ldc + nb, v);

@@ -23,8 +23,7 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
             for (int j = 0; j < npan; j++) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, bv[j]);
         }
     }
-    // Epilogue, unrolled with everything in registers. A missing bias adds -0.0f, which leaves
-    // every float unchanged (the contract adds no bias then).
+    // Epilogue, unrolled with everything in registers. A missing bias is -0.0f (see ckernels.h).
     const float *as = p->a_scale + m0, *am = p->a_min + m0;
     const int64_t ldc = p->ldc;
     float *c = p->c + (int64_t)m0 * ldc;
@@ -40,9 +39,8 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
             // acc = sum (q + 128) * w: exactly what vpdpbusd sums over the uint8 activations
-            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][j]), _mm512_mul_ps(_mm512_set1_ps(as[r]), sb));
-            v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(am[r]), wsum));
-            v = _mm512_add_ps(v, bias);
+            const __m512 off = _mm512_fmadd_ps(_mm512_set1_ps(am[r]), wsum, bias);
+            __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][j]), _mm512_mul_ps(_mm512_set1_ps(as[r]), sb), off);
             if (has_res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, res + r * ldc + n0));
             _mm512_mask_storeu_ps(c + r * ldc + n0, mask, v);
         }

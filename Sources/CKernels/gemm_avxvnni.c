@@ -6,10 +6,10 @@
 #ifdef EK_TEST_AVXVNNI_AS_EVEX
 // Test builds only (Tools/test.sh): the same kernel with the EVEX form of the instruction, so a
 // CPU with AVX-512 VNNI but no AVX-VNNI (this project's machine) can check its logic.
-#define TGT __attribute__((target("avx2,avx512vl,avx512vnni")))
+#define TGT __attribute__((target("avx2,fma,avx512vl,avx512vnni")))
 #define DPBUSD _mm256_dpbusd_epi32
 #else
-#define TGT __attribute__((target("avx2,avxvnni")))
+#define TGT __attribute__((target("avx2,fma,avxvnni")))
 #define DPBUSD _mm256_dpbusd_avx_epi32
 #endif
 #define MR 6
@@ -36,12 +36,11 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
         if (nb >= p->n) break;
         const __m256 sb = _mm256_loadu_ps(p->b_scale + nb);
         const __m256 wsum = _mm256_mul_ps(sb, _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(p->b_colsum + nb))));
-        const __m256 bias = p->bias ? _mm256_loadu_ps(p->bias + nb) : _mm256_setzero_ps();
+        const __m256 bias = p->bias ? _mm256_loadu_ps(p->bias + nb) : _mm256_set1_ps(-0.0f);
         for (int r = 0; r < mr; r++) {
             const int32_t m = m0 + r;
-            __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][h]), _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb));
-            v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(p->a_min[m]), wsum));
-            if (p->bias) v = _mm256_add_ps(v, bias);
+            const __m256 off = _mm256_fmadd_ps(_mm256_set1_ps(p->a_min[m]), wsum, bias);
+            __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][h]), _mm256_mul_ps(_mm256_set1_ps(p->a_scale[m]), sb), off);
             if (p->n - nb >= 8) {
                 float *c = p->c + (int64_t)m * p->ldc + nb;
                 if (p->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(p->residual + (int64_t)m * p->ldc + nb));

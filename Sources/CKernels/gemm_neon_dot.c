@@ -32,9 +32,9 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
             const int32x4_t cs = vld1q_s32(p->b_colsum + nb);
             const float32x4_t sb = vld1q_f32(p->b_scale + nb);
             // sum q * w + 128 * colsum = sum (q + 128) * w
-            float32x4_t v = vmulq_f32(vcvtq_f32_s32(vaddq_s32(acc[r][q], vshlq_n_s32(cs, 7))), vmulq_f32(sa, sb));
-            v = vaddq_f32(v, vmulq_f32(vdupq_n_f32(p->a_min[m]), vmulq_f32(sb, vcvtq_f32_s32(cs))));
-            if (p->bias) v = vaddq_f32(v, vld1q_f32(p->bias + nb));
+            const float32x4_t bias = p->bias ? vld1q_f32(p->bias + nb) : vdupq_n_f32(-0.0f);
+            const float32x4_t off = vfmaq_f32(bias, vdupq_n_f32(p->a_min[m]), vmulq_f32(sb, vcvtq_f32_s32(cs)));
+            float32x4_t v = vfmaq_f32(off, vcvtq_f32_s32(vaddq_s32(acc[r][q], vshlq_n_s32(cs, 7))), vmulq_f32(sa, sb));
             if (p->n - nb >= 4) {
                 if (p->residual) v = vaddq_f32(v, vld1q_f32(p->residual + (int64_t)m * p->ldc + nb));
                 vst1q_f32(p->c + (int64_t)m * p->ldc + nb, v);

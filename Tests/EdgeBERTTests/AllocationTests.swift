@@ -20,16 +20,22 @@ final class AllocationTests: XCTestCase {
             try out.withUnsafeMutableBufferPointer { b in
                 for t in texts { _ = try e.embed(t, into: b) }  // warm-up: lazy tables, first-use paths
                 let trace = ProcessInfo.processInfo.environment["EDGEBERT_TRACE_ALLOCS"] != nil  // allocates: read first
-                let before = ek_test_allocations()
                 if trace { ek_test_trace(1) }
                 defer { ek_test_trace(0) }
-                var round = 0
-                while round < 60 {  // a plain loop: debug builds' generic iterators allocate
-                    _ = try e.embed(texts[round % 3], into: b)
-                    round += 1
+                // The counter sees every thread of the test process, XCTest's own included, and one
+                // of those rarely allocates mid-window. So: three windows of 60 embeddings; one
+                // allocation per embedding would show in all three (>= 60 each), a stray one in one.
+                var windows: [Int64] = []
+                while windows.count < 3 && windows.last != 0 {
+                    let before = ek_test_allocations()
+                    var round = 0
+                    while round < 60 {  // a plain loop: debug builds' generic iterators allocate
+                        _ = try e.embed(texts[round % 3], into: b)
+                        round += 1
+                    }
+                    windows.append(ek_test_allocations() - before)
                 }
-                let made = ek_test_allocations() - before
-                XCTAssertEqual(made, 0, "\(made) heap allocations in 60 embeddings with \(threads) thread(s)")
+                XCTAssertEqual(windows.last, 0, "heap allocations in windows of 60 embeddings with \(threads) thread(s): \(windows)")
             }
         }
     }

@@ -7,9 +7,11 @@
 // Activations are quantised per row, asymmetrically: v ~ a_scale[m] * (q + 128) + a_min[m] with
 // q in [-128, 127] (uint8 q + 128 for the kernels that multiply unsigned x signed, vpdpbusd).
 // Zero-padded K columns hold q = -128, which dequantises to a_min and multiplies zero weights.
-// With acc = sum_k (q + 128) * B[n][k] (exact int32) every kernel computes, in this order:
-//   C[m][n] = (float)acc * (a_scale[m] * b_scale[n]) + a_min[m] * (b_scale[n] * (float)colsum[n])
-//             + bias[n] (+ residual[m][n])
+// With acc = sum_k (q + 128) * B[n][k] (exact int32) every kernel computes, with fused
+// multiply-adds (one rounding each), in this order:
+//   off     = fma(a_min[m], b_scale[n] * (float)colsum[n], bias[n], or -0.0f without a bias)
+//   C[m][n] = fma((float)acc, a_scale[m] * b_scale[n], off) (+ residual[m][n])
+// (-0.0f is the additive identity of every float, -0.0f included.)
 #ifndef EDGEBERT_CKERNELS_H
 #define EDGEBERT_CKERNELS_H
 
