@@ -143,19 +143,19 @@ ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int
     float mx = mxl[0];
     for (int c = 1; c < LANES; c++) mx = mxl[c] > mx ? mxl[c] : mx;
     const int32_t flip = unsigned_a ? 0 : 0x80;
-    // plain integer reductions, which the vectoriser keeps in registers: sum u, and sum e in
-    // fixed point with `unit` per 1 (e <= 1, so the sum stays below 2^30)
-    const float unit = (float)(1 << 30) / (float)n;
-    int32_t sum_u = 0, sum_e = 0;
-    for (j = 0; j < n; j++) {
-        const float e = exp2_u8(s[j] - mx);
-        const int32_t u = (int32_t)(e * 255.0f + 0.5f);
-        p[j] = (int8_t)(uint8_t)(u ^ flip);
-        sum_u += u;
-        sum_e += (int32_t)(e * unit + 0.5f);
+    int32_t sum_u = 0;  // integer: exact, and a reduction the vectoriser keeps in registers
+    float total = 0.0f;
+    {
+#pragma clang fp reassociate(on)
+        for (j = 0; j < n; j++) {
+            const float e = exp2_u8(s[j] - mx);
+            const int32_t u = (int32_t)(e * 255.0f + 0.5f);
+            p[j] = (int8_t)(uint8_t)(u ^ flip);
+            sum_u += u;
+            total += e;  // >= 1: the maximum itself gives e = 1
+        }
     }
     for (; j < n4; j++) p[j] = (int8_t)(uint8_t)flip;
-    const float total = (float)sum_e / unit;  // about >= 1: the maximum itself gives e = 1
     const float inv = 1.0f / total;
     *scale = inv * (1.0f / 255.0f);
     *offset = (total - (float)sum_u * (1.0f / 255.0f)) * inv / (float)n;
@@ -163,17 +163,15 @@ ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-// softmax_quant_body in AVX-512 intrinsics, operation for operation (the same floats, so the
-// same bytes): log-tree reductions instead of the lane arrays, vscalefps for 2^whole.
+// softmax_quant_body in AVX-512 intrinsics (the same steps; the float sum in another order):
+// log-tree reductions, vscalefps for 2^whole (no clamp needed: it takes any exponent).
 EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p,
                                            int32_t unsigned_a, float *ps, float *pz) {
     const int32_t n4 = (int32_t)up(n, 4);
     const __m512 c3 = _mm512_set1_ps(0.07706609f), c2 = _mm512_set1_ps(0.22764604f);
-    const __m512 c1 = _mm512_set1_ps(0.69511656f), one = _mm512_set1_ps(1.0f), lo = _mm512_set1_ps(-32.0f);
+    const __m512 c1 = _mm512_set1_ps(0.69511656f), one = _mm512_set1_ps(1.0f);
     const __m512 k255 = _mm512_set1_ps(255.0f), half = _mm512_set1_ps(0.5f);
     const __m512i flip = _mm512_set1_epi32(unsigned_a ? 0 : 0x80);
-    const float unit = (float)(1 << 30) / (float)n;
-    const __m512 vunit = _mm512_set1_ps(unit);
     for (int32_t r = 0; r < rows; r++) {
         const float *row = s + r * lds;
         int8_t *out = p + (int64_t)r * n4;
@@ -182,13 +180,13 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
         for (; j + 16 <= n; j += 16) vmx = _mm512_max_ps(vmx, _mm512_loadu_ps(row + j));
         if (j < n) vmx = _mm512_mask_max_ps(vmx, (__mmask16)((1u << (n - j)) - 1), vmx, _mm512_maskz_loadu_ps((__mmask16)((1u << (n - j)) - 1), row + j));
         const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx));
-        __m512i su = _mm512_setzero_si512(), se = _mm512_setzero_si512();
+        __m512i su = _mm512_setzero_si512();
+        __m512 se = _mm512_setzero_ps();
         for (j = 0; j < n; j += 16) {
             // full vectors unmasked (masked byte stores are slow on some cores), the tail masked
             const int full = n - j >= 16;
             const __mmask16 mask = full ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
             __m512 x = _mm512_sub_ps(full ? _mm512_loadu_ps(row + j) : _mm512_maskz_loadu_ps(mask, row + j), mx);
-            x = _mm512_max_ps(x, lo);
             const __m512 whole = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
             const __m512 f = _mm512_sub_ps(x, whole);
             __m512 e = _mm512_fmadd_ps(c3, f, c2);
@@ -196,19 +194,58 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
             e = _mm512_fmadd_ps(e, f, one);
             e = _mm512_scalef_ps(e, whole);
             const __m512i u = _mm512_maskz_cvttps_epi32(mask, _mm512_fmadd_ps(e, k255, half));
-            const __m512i w = _mm512_maskz_cvttps_epi32(mask, _mm512_fmadd_ps(e, vunit, half));
             su = _mm512_add_epi32(su, u);
-            se = _mm512_add_epi32(se, w);
+            se = _mm512_mask_add_ps(se, mask, se, e);
             const __m128i bytes = _mm512_cvtepi32_epi8(_mm512_xor_si512(u, flip));
             if (full) _mm_storeu_si128((__m128i *)(out + j), bytes);
             else _mm_mask_storeu_epi8(out + j, mask, bytes);
         }
         for (j = n; j < n4; j++) out[j] = (int8_t)(uint8_t)(unsigned_a ? 0 : 0x80);
-        const int32_t sum_u = _mm512_reduce_add_epi32(su), sum_e = _mm512_reduce_add_epi32(se);
-        const float total = (float)sum_e / unit;
+        const int32_t sum_u = _mm512_reduce_add_epi32(su);
+        const float total = _mm512_reduce_add_ps(se);
         const float inv = 1.0f / total;
         ps[r] = inv * (1.0f / 255.0f);
         pz[r] = (total - (float)sum_u * (1.0f / 255.0f)) * inv / (float)n;
+    }
+}
+#endif
+
+#if defined(__x86_64__)
+// pack_keys_body in AVX-512 for head widths that are a multiple of 16 (the portable body
+// otherwise): per row, the |max| and the column sum reduce in registers; the same rounding
+// (halves away from zero), so the same bytes. The 4-byte groups go to the panels by gathers.
+EK_AVX512 static void pack_keys_avx512_wide(const float *k, int64_t ld, int32_t n, int32_t d, float scale,
+                                            int8_t *kt, int8_t *dst, float *ks, int32_t *kc) {
+    const int32_t dp = d, n16 = (int32_t)up(n, 16), groups = dp / 4;
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff), halfbits = _mm512_castps_si512(_mm512_set1_ps(0.5f));
+    for (int32_t j = 0; j < n16; j++) {
+        int8_t *out = kt + (int64_t)j * dp;
+        if (j >= n) { ks[j] = 0.0f; kc[j] = 0; memset(out, 0, (size_t)dp); continue; }
+        const float *row = k + (int64_t)j * ld;
+        __m512 vmax = _mm512_setzero_ps();
+        for (int32_t c = 0; c < d; c += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(row + c)));
+        const float amax = _mm512_reduce_max_ps(vmax);
+        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        ks[j] = amax / 127.0f * scale;
+        const __m512 vinv = _mm512_set1_ps(inv);
+        __m512i sum = _mm512_setzero_si512();
+        for (int32_t c = 0; c < d; c += 16) {
+            const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(row + c), vinv);
+            // x + copysign(0.5, x), truncated: halves away from zero
+            const __m512 h = _mm512_castsi512_ps(_mm512_or_si512(halfbits, _mm512_andnot_si512(absmask, _mm512_castps_si512(x))));
+            const __m512i q = _mm512_cvttps_epi32(_mm512_add_ps(x, h));
+            sum = _mm512_add_epi32(sum, q);
+            _mm_storeu_si128((__m128i *)(out + c), _mm512_cvtepi32_epi8(q));
+        }
+        kc[j] = _mm512_reduce_add_epi32(sum);
+    }
+    // [n16][groups] words -> [n16/16][groups][16] words: word j of group g is row j's word g
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(groups));
+    for (int32_t p = 0; p < n16 / 16; p++) {
+        const int32_t *src = (const int32_t *)(kt + (int64_t)p * 16 * dp);
+        for (int32_t g = 0; g < groups; g++)
+            _mm512_storeu_si512(dst + ((int64_t)p * groups + g) * 64, _mm512_i32gather_epi32(rows, src + g, 4));
     }
 }
 #endif
@@ -236,6 +273,11 @@ INSTANTIATE_SOFTMAX(base, )
 INSTANTIATE_PACKING(avx2, EK_AVX2)
 INSTANTIATE_SOFTMAX(avx2, EK_AVX2)
 INSTANTIATE_PACKING(avx512, EK_AVX512)
+static void pack_keys_avx512_any(const float *k, int64_t ld, int32_t n, int32_t d, float scale, int8_t *kt,
+                                 int8_t *dst, float *ks, int32_t *kc) {
+    if (d % 16 == 0) pack_keys_avx512_wide(k, ld, n, d, scale, kt, dst, ks, kc);
+    else pack_keys_avx512(k, ld, n, d, scale, kt, dst, ks, kc);
+}
 #endif
 
 typedef struct vector_ops {
@@ -247,7 +289,7 @@ typedef struct vector_ops {
 static vector_ops ops_for_level(void) {
 #if defined(__x86_64__)
     switch (ek_vector_level()) {
-    case 2: return (vector_ops){pack_keys_avx512, pack_values_avx512, softmax_quant_avx512};
+    case 2: return (vector_ops){pack_keys_avx512_any, pack_values_avx512, softmax_quant_avx512};
     case 1: return (vector_ops){pack_keys_avx2, pack_values_avx2, softmax_quant_avx2};
     default: break;
     }
