@@ -15,8 +15,13 @@ TGT static inline __attribute__((always_inline)) void block(const ek_gemm_params
     __m512i acc[MR][2];
     for (int r = 0; r < mr; r++)
         for (int j = 0; j < npan; j++) acc[r][j] = _mm512_setzero_si512();
+    // the next panel pair's weights, two lines a step, into L2 ahead of use (weights stream from
+    // L3 or memory once per forward; harmless past the end: prefetches do not fault)
+    const int8_t *bn = b0 + (int64_t)2 * groups * 64;
     for (int32_t g = 0; g < groups; g++) {
         __m512i bv[2];
+        _mm_prefetch((const char *)(bn + (int64_t)g * 128), _MM_HINT_T1);
+        _mm_prefetch((const char *)(bn + (int64_t)g * 128 + 64), _MM_HINT_T1);
         for (int j = 0; j < npan; j++) bv[j] = _mm512_loadu_si512(b0 + ((int64_t)j * groups + g) * 64);
         for (int r = 0; r < mr; r++) {
             const __m512i av = _mm512_set1_epi32(ek_load_i32(a0 + r * lda + g * 4));
