@@ -13,7 +13,8 @@
 # `edgebert quantize`, then for each seq x threads `edgebert bench --json` and
 # Benchmarks/ort_bench.py (each timing in its own process), and a table of both.
 #
-# Environment: SEQS (default "16 128 256"), THREADS (default "1 2"), RUNS (default 50),
+# Environment: SEQS (default "16 128 256"), THREADS (default "1 2"), RUNS (default 50), ROUNDS
+# (default 3: EdgeBERT and ORT alternate, and each row reports the median over the rounds),
 # PYTHON (the interpreter that makes the venv; default python3.11, else python3).
 set -euo pipefail
 
@@ -36,6 +37,7 @@ VENV=$BENCH/.venv
 SEQS=${SEQS:-16 128 256}
 THREADS=${THREADS:-1 2}
 RUNS=${RUNS:-50}
+ROUNDS=${ROUNDS:-3}  # EdgeBERT and ORT alternate this many times per row: load bursts hit both
 mkdir -p "$OUT"
 
 say() { echo "== $*" >&2; }
@@ -94,38 +96,55 @@ RESULTS=$OUT/compare-$(basename "$MODEL_DIR").jsonl
 : > "$RESULTS"
 for seq in $SEQS; do
     for t in $THREADS; do
-        say "seq $seq, threads $t"
-        eb=$("$EDGEBERT" bench -m "$EBM" --seq "$seq" --threads "$t" --runs "$RUNS" --json | tail -n 1)
-        ort=$("$VPY" "$BENCH/ort_bench.py" --model-dir "$MODEL_DIR" --work "$OUT" \
-                --seq "$seq" --threads "$t" --runs "$RUNS" --quiet | tail -n 1)
-        printf '{"seq":%s,"threads":%s,"edgebert":%s,"ort":%s}\n' "$seq" "$t" "$eb" "$ort" >> "$RESULTS"
+        for round in $(seq "$ROUNDS"); do
+            say "seq $seq, threads $t, round $round of $ROUNDS"
+            eb=$("$EDGEBERT" bench -m "$EBM" --seq "$seq" --threads "$t" --runs "$RUNS" --json | tail -n 1)
+            ort=$("$VPY" "$BENCH/ort_bench.py" --model-dir "$MODEL_DIR" --work "$OUT" \
+                    --seq "$seq" --threads "$t" --runs "$RUNS" --quiet | tail -n 1)
+            printf '{"seq":%s,"threads":%s,"round":%s,"edgebert":%s,"ort":%s}\n' "$seq" "$t" "$round" "$eb" "$ort" >> "$RESULTS"
+        done
     done
 done
 
 # --- table ------------------------------------------------------------------------------------
-python3 - "$RESULTS" "$MODEL_DIR" "$RUNS" <<'EOF'
-import json, sys
+python3 - "$RESULTS" "$MODEL_DIR" "$RUNS" "$ROUNDS" <<'EOF'
+import json, statistics, sys
 
-path, model, runs = sys.argv[1], sys.argv[2], sys.argv[3]
-rows = [json.loads(line) for line in open(path) if line.strip()]
+path, model, runs, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+lines = [json.loads(line) for line in open(path) if line.strip()]
+# one row per (seq, threads): the median over the rounds of each side's median, and the range of
+# the per-round ratios
+groups = {}
+for r in lines:
+    groups.setdefault((r["seq"], r["threads"]), []).append(r)
+rows = []
+for (seq, t), rs in groups.items():
+    med = lambda side, key: statistics.median(r[side].get(key, 0) for r in rs)
+    ratios = [r["edgebert"]["median_ms"] / r["ort"]["median_ms"] for r in rs]
+    rows.append({"seq": seq, "threads": t, "ratios": ratios,
+                 "edgebert": {"median_ms": med("edgebert", "median_ms"), "peak_rss_bytes": max(r["edgebert"].get("peak_rss_bytes", 0) for r in rs),
+                              "kernel": rs[0]["edgebert"].get("kernel", "?")},
+                 "ort": {"median_ms": med("ort", "median_ms"), "peak_rss_bytes": max(r["ort"].get("peak_rss_bytes", 0) for r in rs)}})
 
 def mib(b):
     return f"{b / 1048576:.1f}" if b else "n/a"
 
 kernels = sorted({r["edgebert"].get("kernel", "?") for r in rows})
-print(f"model {model}; {runs} timed runs; EdgeBERT kernel {', '.join(kernels)}; ORT dynamic int8 per-channel")
-head = ("seq", "threads", "EdgeBERT ms", "ORT ms", "ratio EB/ORT", "EB peak RSS MiB", "ORT peak RSS MiB")
+print(f"model {model}; {rounds} alternating rounds of {runs} timed runs; EdgeBERT kernel {', '.join(kernels)}; "
+      "ORT dynamic int8 per-channel")
+head = ("seq", "threads", "EdgeBERT ms", "ORT ms", "ratio EB/ORT", "per-round ratios", "EB peak RSS MiB", "ORT peak RSS MiB")
 table = []
 for r in rows:
     eb, ort = r["edgebert"], r["ort"]
     table.append((str(r["seq"]), str(r["threads"]),
                   f"{eb['median_ms']:.3f}", f"{ort['median_ms']:.3f}",
                   f"{eb['median_ms'] / ort['median_ms']:.2f}",
+                  f"{min(r['ratios']):.2f}-{max(r['ratios']):.2f}",
                   mib(eb.get("peak_rss_bytes", 0)), mib(ort.get("peak_rss_bytes", 0))))
 widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(head)]
 print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
 print("  ".join("-" * w for w in widths))
 for row in table:
     print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
-print(f"(ratio < 1: EdgeBERT faster; raw results in {path})")
+print(f"(medians over the rounds; ratio < 1: EdgeBERT faster; raw results in {path})")
 EOF
