@@ -40,6 +40,17 @@ public final class MappedFile: @unchecked Sendable {
         _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_RANDOM)
     }
 
+    /// Drops the pages of [offset, offset + count) from this process's resident set (they stay in
+    /// the page cache; the next read maps them again, a minor fault). Read-only mapping: nothing
+    /// is lost. Best effort.
+    public func release(offset: Int, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let end = min(bytes.count, roundUp(offset + count, page))
+        guard end > start, let base = bytes.baseAddress else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
     }

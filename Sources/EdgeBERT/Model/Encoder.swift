@@ -62,6 +62,7 @@ final class Encoder: @unchecked Sendable {
             for p in 0..<Int(state.seqLength[s]) {
                 let t = start + p
                 let id = Int(ids[t])
+                weights.wordRows.use(row: id)
                 let row = x + t * H
                 let pos = weights.positionEmbeddings + p * H
                 if let scales = weights.wordScales {

@@ -67,6 +67,8 @@ struct Weights: @unchecked Sendable {
     /// [vocab, H] int8 with a scale per row, or f32.
     let wordEmbeddings: UnsafeRawPointer
     let wordScales: UnsafePointer<Float>?  // [vocab], nil when f32
+    /// Keeps the word-embedding rows texts touched off the resident set past a budget.
+    let wordRows: ResidentRows
     let positionEmbeddings: UnsafePointer<Float>   // [maxPositions, H]
     let tokenTypeEmbeddings: UnsafePointer<Float>  // [typeVocab, H]
     let embeddingNorm: LayerNormWeights
@@ -79,6 +81,8 @@ struct Weights: @unchecked Sendable {
         wordEmbeddings = word.base
         // A text touches a handful of rows of the largest table: keep the others off the RSS.
         file.file.adviseRandomAccess(offset: word.entry.offset, count: word.entry.length)
+        wordRows = ResidentRows(file: file.file, offset: word.entry.offset, length: word.entry.length,
+                                rowBytes: word.entry.length / c.vocabSize)
         wordScales = word.dtype == .i8 ? try file.tensor("embeddings.word_embeddings.scale", [.f32], [c.vocabSize]).floats : nil
         positionEmbeddings = try file.tensor("embeddings.position_embeddings.weight", [.f32], [c.maxPositions, H]).floats
         tokenTypeEmbeddings = try file.tensor("embeddings.token_type_embeddings.weight", [.f32], [c.typeVocabSize, H]).floats
