@@ -138,7 +138,7 @@ void ek_attention_head_ref(const float *q, const float *k, const float *v, int64
 /// Bytes of scratch ek_attention_head_i8 needs for n tokens and head width d (linear in n).
 int64_t ek_attention_i8_scratch(int32_t n, int32_t d);
 /// Self-attention of one head with int8 matmuls on the path `kern`: Q per row (asymmetric) and
-/// K per row (symmetric) for the scores, softmax kept as round(255 exp(s - max)) / sum, V per
+/// K per row (symmetric) for the scores, softmax kept as u = round(255 exp(s - max)) with a row scale and a mass-keeping offset, V per
 /// column (symmetric). Same arguments as ek_attention_head, no mask (a sequence has no padding).
 /// scratch: ek_attention_i8_scratch(n, d) bytes.
 void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k, const float *v, int64_t ld,
