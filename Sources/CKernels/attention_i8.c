@@ -134,14 +134,8 @@ ALWAYS_INLINE float exp2_u8(float x) {
 // it a long flat tail (many e below 1/510, all rounded to 0) would hand its mass to the peak.
 ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int8_t *p, int32_t unsigned_a,
                                       float *scale, float *offset) {
-    float mxl[LANES];
-    for (int c = 0; c < LANES; c++) mxl[c] = s[0];
-    int32_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int c = 0; c < LANES; c++) mxl[c] = s[j + c] > mxl[c] ? s[j + c] : mxl[c];
-    for (; j < n; j++) mxl[0] = s[j] > mxl[0] ? s[j] : mxl[0];
-    float mx = mxl[0];
-    for (int c = 1; c < LANES; c++) mx = mxl[c] > mx ? mxl[c] : mx;
+    const float mx = row_max(s, n);
+    int32_t j;
     const int32_t flip = unsigned_a ? 0 : 0x80;
     int32_t sum_u = 0;  // integer: exact, and a reduction the vectoriser keeps in registers
     float total = 0.0f;
@@ -320,40 +314,16 @@ void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k,
     for (int32_t i0 = 0; i0 < n; i0 += RB) {
         const int32_t rows = n - i0 < RB ? n - i0 : RB;
         // S [rows][n16] = Q[i0 ..< i0 + rows] K^T / sqrt(d)
-        ek_gemm_params g = {0};
-        g.a = qq + (int64_t)i0 * dp;
-        g.b = kq;
-        g.a_scale = qs + i0;
-        g.a_min = qmin + i0;
-        g.b_scale = ks;
-        g.b_colsum = kc;
-        g.c = sc;
-        g.lda = dp;
-        g.ldc = n16;
-        g.m = rows;
-        g.n = n;
-        g.kp = dp;
-        g.panel_begin = 0;
-        g.panel_end = n16 / EK_PANEL;
+        const ek_gemm_params g = {.a = qq + (int64_t)i0 * dp, .b = kq, .a_scale = qs + i0, .a_min = qmin + i0,
+                                  .b_scale = ks, .b_colsum = kc, .c = sc, .lda = dp, .ldc = n16, .m = rows, .n = n,
+                                  .kp = dp, .panel_begin = 0, .panel_end = n16 / EK_PANEL};
         kern->gemm(&g);
         // P [rows][n4] = softmax(S), 8 bits, scales ps and offsets pz [rows]
         ops.softmax_quant(sc, n16, rows, n, pq, ua, ps, pz);
         // out[i0 ..< i0 + rows] = P V
-        ek_gemm_params o = {0};
-        o.a = pq;
-        o.b = vq;
-        o.a_scale = ps;
-        o.a_min = pz;
-        o.b_scale = vs;
-        o.b_colsum = vc;
-        o.c = out + (int64_t)i0 * ldo;
-        o.lda = n4;
-        o.ldc = ldo;
-        o.m = rows;
-        o.n = d;
-        o.kp = n4;
-        o.panel_begin = 0;
-        o.panel_end = (int32_t)up(d, 16) / EK_PANEL;
+        const ek_gemm_params o = {.a = pq, .b = vq, .a_scale = ps, .a_min = pz, .b_scale = vs, .b_colsum = vc,
+                                  .c = out + (int64_t)i0 * ldo, .lda = n4, .ldc = ldo, .m = rows, .n = d, .kp = n4,
+                                  .panel_begin = 0, .panel_end = (int32_t)up(d, 16) / EK_PANEL};
         kern->gemm(&o);
     }
 }

@@ -62,15 +62,9 @@ ALWAYS_INLINE void layernorm_row(float *row, int32_t n, const float *gamma, cons
 
 // Softmax of one row of scores (n valid of n16) in place, returning 1 / sum.
 ALWAYS_INLINE float softmax_row(float *scores, int32_t n, int32_t n16) {
-    // max and sum over lane arrays: vectorisable without reassociating a scalar reduction
-    float mxl[NR];
-    for (int c = 0; c < NR; c++) mxl[c] = scores[0];
-    int32_t j = 0;
-    for (; j + NR <= n; j += NR)
-        for (int c = 0; c < NR; c++) mxl[c] = scores[j + c] > mxl[c] ? scores[j + c] : mxl[c];
-    for (; j < n; j++) mxl[0] = scores[j] > mxl[0] ? scores[j] : mxl[0];
-    float mx = mxl[0];
-    for (int c = 1; c < NR; c++) mx = mxl[c] > mx ? mxl[c] : mx;
+    // the sum over a lane array: vectorisable without reassociating a scalar reduction
+    const float mx = row_max(scores, n);
+    int32_t j;
     for (j = n; j < n16; j++) scores[j] = -1e30f;  // padding contributes exp(-huge) = 0
     float suml[NR] = {0};
     for (j = 0; j < n16; j += NR)
@@ -293,6 +287,13 @@ static layernorm_fn layernorm_path(void) {
     return layernorm_base;
 }
 
+// Row r of n values into `to` (nothing when to is NULL).
+static inline void quantize_row(const float *row, int64_t ld, int32_t r, int32_t n, const ek_quantize_to *to) {
+    if (to)
+        ek_quantize_rows(row, ld, 1, n, to->kp, to->sm, to->q + (int64_t)r * to->ldq, to->ldq, to->scales + r,
+                         to->mins + r, to->unsigned_a);
+}
+
 // Row by row, so each row is quantised while it is still in L1.
 void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                            float eps, const ek_quantize_to *to) {
@@ -300,9 +301,7 @@ void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const flo
     for (int32_t r = 0; r < m; r++) {
         float *row = x + (int64_t)r * ld;
         ln(row, n, gamma, beta, eps);
-        if (to)
-            ek_quantize_rows(row, ld, 1, n, to->kp, to->sm, to->q + (int64_t)r * to->ldq, to->ldq, to->scales + r,
-                             to->mins + r, to->unsigned_a);
+        quantize_row(row, ld, r, n, to);
     }
 }
 
@@ -314,8 +313,6 @@ void ek_gelu_quantize(float *x, int64_t ld, int32_t m, int32_t n, const ek_quant
     for (int32_t r = 0; r < m; r++) {
         float *row = x + (int64_t)r * ld;
         ek_gelu(row, n);
-        if (to)
-            ek_quantize_rows(row, ld, 1, n, to->kp, to->sm, to->q + (int64_t)r * to->ldq, to->ldq, to->scales + r,
-                             to->mins + r, to->unsigned_a);
+        quantize_row(row, ld, r, n, to);
     }
 }

@@ -28,6 +28,19 @@ ALWAYS_INLINE float exp_poly(float x) {
     return y * p;
 }
 
+// The largest of x[0..<n] (n >= 1) over 16 lane maxima: vectorisable, and exact in any order.
+ALWAYS_INLINE float row_max(const float *x, int32_t n) {
+    float ml[16];
+    for (int c = 0; c < 16; c++) ml[c] = x[0];
+    int32_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int c = 0; c < 16; c++) ml[c] = x[j + c] > ml[c] ? x[j + c] : ml[c];
+    for (; j < n; j++) ml[0] = x[j] > ml[0] ? x[j] : ml[0];
+    float mx = ml[0];
+    for (int c = 1; c < 16; c++) mx = ml[c] > mx ? ml[c] : mx;
+    return mx;
+}
+
 /// Which instantiation of the vector bodies this CPU runs: 2 AVX-512 (the VNNI path's CPUs),
 /// 1 AVX2 + FMA, 0 baseline (SSE2 / NEON). Chosen once.
 int ek_vector_level(void);

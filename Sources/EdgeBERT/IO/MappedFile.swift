@@ -33,22 +33,23 @@ public final class MappedFile: @unchecked Sendable {
     /// row per token): no read-ahead and no fault-around, so only the rows a text uses become
     /// resident. Best effort.
     public func adviseRandomAccess(offset: Int, count: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = offset / page * page
-        let end = min(bytes.count, roundUp(offset + count, page))
-        guard end > start, let base = bytes.baseAddress else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_RANDOM)
+        advise(offset: offset, count: count, MADV_RANDOM)
     }
 
     /// Drops the pages of [offset, offset + count) from this process's resident set (they stay in
     /// the page cache; the next read maps them again, a minor fault). Read-only mapping: nothing
     /// is lost. Best effort.
     public func release(offset: Int, count: Int) {
+        advise(offset: offset, count: count, MADV_DONTNEED)
+    }
+
+    /// madvise over the whole pages covering [offset, offset + count).
+    private func advise(offset: Int, count: Int, _ advice: Int32) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = offset / page * page
         let end = min(bytes.count, roundUp(offset + count, page))
         guard end > start, let base = bytes.baseAddress else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, advice)
     }
 
     deinit {
