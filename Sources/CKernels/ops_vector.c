@@ -212,7 +212,6 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
 #define AVX512 EK_AVX512
-AVX512 static void gelu_avx512(float *x, int64_t n) { gelu_body(x, n); }
 AVX512 static void layernorm_avx512(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
     layernorm_row(row, n, gamma, beta, eps);
 }
@@ -239,7 +238,7 @@ int ek_vector_level(void) { return 0; }
 void ek_gelu(float *x, int64_t n) {
 #if defined(__x86_64__)
     switch (ek_vector_level()) {
-    case 2: gelu_avx512(x, n); return;
+    case 2: ek_gelu_table_avx512(x, n); return;
     case 1: gelu_avx2(x, n); return;
     default: break;
     }

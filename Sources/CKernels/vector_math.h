@@ -48,5 +48,7 @@ int ek_vector_level(void);
 #if defined(__x86_64__)
 #define EK_AVX2 __attribute__((target("avx2,fma")))
 #define EK_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx2,fma")))
+/// GELU (erf form) by table on AVX-512 (gelu_avx512.c); the caller checks ek_vector_level() == 2.
+void ek_gelu_table_avx512(float *x, int64_t n);
 #endif
 #endif
