@@ -157,8 +157,11 @@ ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-// softmax_quant_body in AVX-512 intrinsics (the same steps; the float sum in another order):
-// log-tree reductions, vscalefps for 2^whole (no clamp needed: it takes any exponent).
+// softmax_quant_body in AVX-512 intrinsics (the same steps; the float sum in another order),
+// sixteen rows at a time in three passes, so the rows' short reduction chains overlap instead of
+// queueing: the maxima, the exponentials (sums kept per row as vectors), then the sums reduced
+// all at once (ek_reduce16_*) and the scales and offsets as vectors. vscalefps gives 2^whole
+// for any exponent, so no clamp.
 EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p,
                                            int32_t unsigned_a, float *ps, float *pz) {
     const int32_t n4 = (int32_t)up(n, 4);
@@ -166,40 +169,66 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
     const __m512 c1 = _mm512_set1_ps(0.69511656f), one = _mm512_set1_ps(1.0f);
     const __m512 k255 = _mm512_set1_ps(255.0f), half = _mm512_set1_ps(0.5f);
     const __m512i flip = _mm512_set1_epi32(unsigned_a ? 0 : 0x80);
-    for (int32_t r = 0; r < rows; r++) {
-        const float *row = s + r * lds;
-        int8_t *out = p + (int64_t)r * n4;
-        __m512 vmx = _mm512_set1_ps(row[0]);
-        int32_t j = 0;
-        for (; j + 16 <= n; j += 16) vmx = _mm512_max_ps(vmx, _mm512_loadu_ps(row + j));
-        if (j < n) vmx = _mm512_mask_max_ps(vmx, (__mmask16)((1u << (n - j)) - 1), vmx, _mm512_maskz_loadu_ps((__mmask16)((1u << (n - j)) - 1), row + j));
-        const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx));
-        __m512i su = _mm512_setzero_si512();
-        __m512 se = _mm512_setzero_ps();
-        for (j = 0; j < n; j += 16) {
-            // full vectors unmasked (masked byte stores are slow on some cores), the tail masked
-            const int full = n - j >= 16;
-            const __mmask16 mask = full ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
-            __m512 x = _mm512_sub_ps(full ? _mm512_loadu_ps(row + j) : _mm512_maskz_loadu_ps(mask, row + j), mx);
-            const __m512 whole = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-            const __m512 f = _mm512_sub_ps(x, whole);
-            __m512 e = _mm512_fmadd_ps(c3, f, c2);
-            e = _mm512_fmadd_ps(e, f, c1);
-            e = _mm512_fmadd_ps(e, f, one);
-            e = _mm512_scalef_ps(e, whole);
-            const __m512i u = _mm512_maskz_cvttps_epi32(mask, _mm512_fmadd_ps(e, k255, half));
-            su = _mm512_add_epi32(su, u);
-            se = _mm512_mask_add_ps(se, mask, se, e);
-            const __m128i bytes = _mm512_cvtepi32_epi8(_mm512_xor_si512(u, flip));
-            if (full) _mm_storeu_si128((__m128i *)(out + j), bytes);
-            else _mm_mask_storeu_epi8(out + j, mask, bytes);
+    for (int32_t r0 = 0; r0 < rows; r0 += 16) {
+        const int32_t nr = rows - r0 < 16 ? rows - r0 : 16;
+        __m512 vm[16], se[16];
+        __m512i su[16];
+        for (int32_t r = 0; r < 16; r++) {  // rows past the block's end: harmless stand-ins
+            const float *row = s + (r0 + (r < nr ? r : 0)) * lds;
+            __m512 m0 = _mm512_set1_ps(row[0]), m1 = m0;
+            int32_t j = 0;
+            for (; j + 32 <= n; j += 32) {
+                m0 = _mm512_max_ps(m0, _mm512_loadu_ps(row + j));
+                m1 = _mm512_max_ps(m1, _mm512_loadu_ps(row + j + 16));
+            }
+            for (; j < n; j += 16) {
+                const __mmask16 mk = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+                m0 = _mm512_mask_max_ps(m0, mk, m0, _mm512_maskz_loadu_ps(mk, row + j));
+            }
+            vm[r] = _mm512_max_ps(m0, m1);
         }
-        for (j = n; j < n4; j++) out[j] = (int8_t)(uint8_t)(unsigned_a ? 0 : 0x80);
-        const int32_t sum_u = _mm512_reduce_add_epi32(su);
-        const float total = _mm512_reduce_add_ps(se);
-        const float inv = 1.0f / total;
-        ps[r] = inv * (1.0f / 255.0f);
-        pz[r] = (total - (float)sum_u * (1.0f / 255.0f)) * inv / (float)n;
+        float mxs[16];
+        _mm512_storeu_ps(mxs, ek_reduce16_max_ps(vm));
+        for (int32_t r = 0; r < nr; r++) {
+            const float *row = s + (r0 + r) * lds;
+            int8_t *out = p + (int64_t)(r0 + r) * n4;
+            const __m512 mx = _mm512_set1_ps(mxs[r]);
+            __m512i u_sum = _mm512_setzero_si512();
+            __m512 e_sum = _mm512_setzero_ps();
+            for (int32_t j = 0; j < n; j += 16) {
+                // full vectors unmasked (masked byte stores are slow on some cores), the tail masked
+                const int full = n - j >= 16;
+                const __mmask16 mask = full ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+                __m512 x = _mm512_sub_ps(full ? _mm512_loadu_ps(row + j) : _mm512_maskz_loadu_ps(mask, row + j), mx);
+                const __m512 whole = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+                const __m512 f = _mm512_sub_ps(x, whole);
+                __m512 e = _mm512_fmadd_ps(c3, f, c2);
+                e = _mm512_fmadd_ps(e, f, c1);
+                e = _mm512_fmadd_ps(e, f, one);
+                e = _mm512_scalef_ps(e, whole);
+                const __m512i u = _mm512_maskz_cvttps_epi32(mask, _mm512_fmadd_ps(e, k255, half));
+                u_sum = _mm512_add_epi32(u_sum, u);
+                e_sum = _mm512_mask_add_ps(e_sum, mask, e_sum, e);
+                const __m128i bytes = _mm512_cvtepi32_epi8(_mm512_xor_si512(u, flip));
+                if (full) _mm_storeu_si128((__m128i *)(out + j), bytes);
+                else _mm_mask_storeu_epi8(out + j, mask, bytes);
+            }
+            for (int32_t j = n; j < n4; j++) out[j] = (int8_t)(uint8_t)(unsigned_a ? 0 : 0x80);
+            se[r] = e_sum;
+            su[r] = u_sum;
+        }
+        for (int32_t r = nr; r < 16; r++) {
+            se[r] = one;
+            su[r] = _mm512_setzero_si512();
+        }
+        // per row: total = sum e (>= 1: the maximum gives e = 1), scale and offset as the body's
+        const __m512 total = ek_reduce16_add_ps(se);
+        const __m512 sum_u = _mm512_cvtepi32_ps(ek_reduce16_add_epi32(su));
+        const __m512 inv = _mm512_div_ps(one, total);
+        const __mmask16 mk = (__mmask16)((1u << nr) - 1);
+        _mm512_mask_storeu_ps(ps + r0, mk, _mm512_mul_ps(inv, _mm512_set1_ps(1.0f / 255.0f)));
+        const __m512 lost = _mm512_sub_ps(total, _mm512_mul_ps(sum_u, _mm512_set1_ps(1.0f / 255.0f)));
+        _mm512_mask_storeu_ps(pz + r0, mk, _mm512_div_ps(_mm512_mul_ps(lost, inv), _mm512_set1_ps((float)n)));
     }
 }
 #endif
@@ -212,26 +241,40 @@ EK_AVX512 static void pack_keys_avx512_wide(const float *k, int64_t ld, int32_t 
                                             int8_t *kt, int8_t *dst, float *ks, int32_t *kc) {
     const int32_t dp = d, n16 = (int32_t)up(n, 16), groups = dp / 4;
     const __m512i absmask = _mm512_set1_epi32(0x7fffffff), halfbits = _mm512_castps_si512(_mm512_set1_ps(0.5f));
-    for (int32_t j = 0; j < n16; j++) {
-        int8_t *out = kt + (int64_t)j * dp;
-        if (j >= n) { ks[j] = 0.0f; kc[j] = 0; memset(out, 0, (size_t)dp); continue; }
-        const float *row = k + (int64_t)j * ld;
-        __m512 vmax = _mm512_setzero_ps();
-        for (int32_t c = 0; c < d; c += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(row + c)));
-        const float amax = _mm512_reduce_max_ps(vmax);
-        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        ks[j] = amax / 127.0f * scale;
-        const __m512 vinv = _mm512_set1_ps(inv);
-        __m512i sum = _mm512_setzero_si512();
-        for (int32_t c = 0; c < d; c += 16) {
-            const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(row + c), vinv);
-            // x + copysign(0.5, x), truncated: halves away from zero
-            const __m512 h = _mm512_castsi512_ps(_mm512_or_si512(halfbits, _mm512_andnot_si512(absmask, _mm512_castps_si512(x))));
-            const __m512i q = _mm512_cvttps_epi32(_mm512_add_ps(x, h));
-            sum = _mm512_add_epi32(sum, q);
-            _mm_storeu_si128((__m128i *)(out + c), _mm512_cvtepi32_epi8(q));
+    // one panel of 16 key rows at a time: the |max| of each row, reduced together; scales and
+    // reciprocals as vectors (the same divisions as the body's); then the rows, their sums reduced
+    // together
+    for (int32_t j0 = 0; j0 < n16; j0 += 16) {
+        const int32_t nr = n - j0 < 16 ? n - j0 : 16;
+        __m512 vmax[16];
+        for (int32_t r = 0; r < 16; r++) {
+            vmax[r] = _mm512_setzero_ps();
+            if (r < nr)
+                for (int32_t c = 0; c < d; c += 16)
+                    vmax[r] = _mm512_max_ps(vmax[r], _mm512_abs_ps(_mm512_loadu_ps(k + (int64_t)(j0 + r) * ld + c)));
         }
-        kc[j] = _mm512_reduce_add_epi32(sum);
+        const __m512 amax = ek_reduce16_max_ps(vmax);
+        const __mmask16 live = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ);
+        float inv[16];
+        _mm512_storeu_ps(inv, _mm512_maskz_div_ps(live, _mm512_set1_ps(127.0f), amax));
+        _mm512_storeu_ps(ks + j0, _mm512_mul_ps(_mm512_div_ps(amax, _mm512_set1_ps(127.0f)), _mm512_set1_ps(scale)));
+        __m512i sums[16];
+        for (int32_t r = 0; r < 16; r++) {
+            int8_t *out = kt + (int64_t)(j0 + r) * dp;
+            sums[r] = _mm512_setzero_si512();
+            if (r >= nr) { memset(out, 0, (size_t)dp); continue; }
+            const float *row = k + (int64_t)(j0 + r) * ld;
+            const __m512 vinv = _mm512_set1_ps(inv[r]);
+            for (int32_t c = 0; c < d; c += 16) {
+                const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(row + c), vinv);
+                // x + copysign(0.5, x), truncated: halves away from zero
+                const __m512 h = _mm512_castsi512_ps(_mm512_or_si512(halfbits, _mm512_andnot_si512(absmask, _mm512_castps_si512(x))));
+                const __m512i q = _mm512_cvttps_epi32(_mm512_add_ps(x, h));
+                sums[r] = _mm512_add_epi32(sums[r], q);
+                _mm_storeu_si128((__m128i *)(out + c), _mm512_cvtepi32_epi8(q));
+            }
+        }
+        _mm512_storeu_si512(kc + j0, ek_reduce16_add_epi32(sums));
     }
     // [n16][groups] words -> [n16/16][groups][16] words: word j of group g is row j's word g
     const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -240,6 +283,44 @@ EK_AVX512 static void pack_keys_avx512_wide(const float *k, int64_t ld, int32_t 
         const int32_t *src = (const int32_t *)(kt + (int64_t)p * 16 * dp);
         for (int32_t g = 0; g < groups; g++)
             _mm512_storeu_si512(dst + ((int64_t)p * groups + g) * 64, _mm512_i32gather_epi32(rows, src + g, 4));
+    }
+}
+
+// pack_values_body in AVX-512 for head widths that are a multiple of 16: the same bytes, written
+// straight into the panels (four token rows' bytes become one 32-bit word per column), no staging.
+EK_AVX512 static void pack_values_avx512_wide(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt,
+                                              int8_t *dst, float *vs, int32_t *vc, float *vi) {
+    (void)vt;
+    const int32_t groups = (int32_t)up(n, 4) / 4;
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff), halfbits = _mm512_castps_si512(_mm512_set1_ps(0.5f));
+    const __m512i low8 = _mm512_set1_epi32(0xff);
+    for (int32_t p = 0; p < d / 16; p++) {
+        const float *col = v + (int64_t)p * 16;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0;  // two chains over the tokens
+        int32_t j = 0;
+        for (; j + 2 <= n; j += 2) {
+            a0 = _mm512_max_ps(a0, _mm512_abs_ps(_mm512_loadu_ps(col + (int64_t)j * ld)));
+            a1 = _mm512_max_ps(a1, _mm512_abs_ps(_mm512_loadu_ps(col + (int64_t)(j + 1) * ld)));
+        }
+        if (j < n) a0 = _mm512_max_ps(a0, _mm512_abs_ps(_mm512_loadu_ps(col + (int64_t)j * ld)));
+        const __m512 amax = _mm512_max_ps(a0, a1);
+        const __m512 inv = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ),
+                                               _mm512_set1_ps(127.0f), amax);
+        _mm512_storeu_ps(vs + p * 16, _mm512_div_ps(amax, _mm512_set1_ps(127.0f)));
+        _mm512_storeu_ps(vi + p * 16, inv);
+        __m512i sum = _mm512_setzero_si512();
+        for (int32_t g = 0; g < groups; g++) {
+            __m512i word = _mm512_setzero_si512();  // byte t of column c's word: token 4g + t
+            for (int32_t t = 0; t < 4 && 4 * g + t < n; t++) {
+                const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(col + (int64_t)(4 * g + t) * ld), inv);
+                const __m512 h = _mm512_castsi512_ps(_mm512_or_si512(halfbits, _mm512_andnot_si512(absmask, _mm512_castps_si512(x))));
+                const __m512i q = _mm512_cvttps_epi32(_mm512_add_ps(x, h));
+                sum = _mm512_add_epi32(sum, q);
+                word = _mm512_or_si512(word, _mm512_sll_epi32(_mm512_and_si512(q, low8), _mm_cvtsi32_si128(8 * t)));
+            }
+            _mm512_storeu_si512(dst + ((int64_t)p * groups + g) * 64, word);
+        }
+        _mm512_storeu_si512(vc + p * 16, sum);
     }
 }
 #endif
@@ -272,6 +353,11 @@ static void pack_keys_avx512_any(const float *k, int64_t ld, int32_t n, int32_t 
     if (d % 16 == 0) pack_keys_avx512_wide(k, ld, n, d, scale, kt, dst, ks, kc);
     else pack_keys_avx512(k, ld, n, d, scale, kt, dst, ks, kc);
 }
+static void pack_values_avx512_any(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt, int8_t *dst,
+                                   float *vs, int32_t *vc, float *vi) {
+    if (d % 16 == 0) pack_values_avx512_wide(v, ld, n, d, vt, dst, vs, vc, vi);
+    else pack_values_avx512(v, ld, n, d, vt, dst, vs, vc, vi);
+}
 #endif
 
 typedef struct vector_ops {
@@ -280,10 +366,11 @@ typedef struct vector_ops {
     void (*softmax_quant)(const float *, int64_t, int32_t, int32_t, int8_t *, int32_t, float *, float *);
 } vector_ops;
 
-static vector_ops ops_for_level(void) {
+static vector_ops ops_for_level(int32_t level) {
+    if (level > ek_vector_level()) level = ek_vector_level();
 #if defined(__x86_64__)
-    switch (ek_vector_level()) {
-    case 2: return (vector_ops){pack_keys_avx512_any, pack_values_avx512, softmax_quant_avx512};
+    switch (level) {
+    case 2: return (vector_ops){pack_keys_avx512_any, pack_values_avx512_any, softmax_quant_avx512};
     case 1: return (vector_ops){pack_keys_avx2, pack_values_avx2, softmax_quant_avx2};
     default: break;
     }
@@ -293,8 +380,13 @@ static vector_ops ops_for_level(void) {
 
 void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k, const float *v, int64_t ld,
                           int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo) {
+    ek_attention_head_i8_at(2, kern, q, k, v, ld, n, d, scale, scratch, out, ldo);
+}
+
+void ek_attention_head_i8_at(int32_t level, const ek_kernel *kern, const float *q, const float *k, const float *v,
+                             int64_t ld, int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo) {
     if (n <= 0) return;
-    const vector_ops ops = ops_for_level();
+    const vector_ops ops = ops_for_level(level);
     const plan pl = make_plan(n, d);
     char *base = (char *)scratch;
     int8_t *qq = (int8_t *)(base + pl.qq), *kq = (int8_t *)(base + pl.kq), *vq = (int8_t *)(base + pl.vq);
@@ -306,7 +398,7 @@ void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k,
     const int32_t dp = (int32_t)up(d, 4), n16 = (int32_t)up(n, 16), n4 = (int32_t)up(n, 4);
     const int32_t ua = kern->unsigned_a;
 
-    ek_quantize_rows(q, ld, n, d, dp, NULL, qq, dp, qs, qmin, ua);
+    ek_quantize_rows_at(level, q, ld, n, d, dp, NULL, qq, dp, qs, qmin, ua);
     // scores in log2 units: exp(x) = 2^(x log2 e)
     ops.pack_keys(k, ld, n, d, scale * 1.44269504088896341f, (int8_t *)(base + pl.kt), kq, ks, kc);
     ops.pack_values(v, ld, n, d, (int8_t *)(base + pl.vt), vq, vs, vc, vi);

@@ -25,18 +25,35 @@ TGT static inline __m512 gelu16(__m512 x, const __m512 c[4][2]) {
     return _mm512_mul_ps(x, p);
 }
 
-TGT void ek_gelu_table_avx512(float *x, int64_t n) {
+// GELU over x[0..<n] in place; with lo / hi, also the range of the results times sm (when sm is
+// not NULL), for the quantiser that follows.
+TGT static inline void gelu_row(float *x, int64_t n, const float *sm, float *lo, float *hi) {
     const float *tab[4] = {gelu_c0, gelu_c1, gelu_c2, gelu_c3};
     __m512 c[4][2];
     for (int d = 0; d < 4; d++) {
         c[d][0] = _mm512_loadu_ps(tab[d]);
         c[d][1] = _mm512_loadu_ps(tab[d] + 16);
     }
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, gelu16(_mm512_loadu_ps(x + i), c));
-    if (i < n) {
-        const __mmask16 tail = (__mmask16)((1u << (n - i)) - 1);
-        _mm512_mask_storeu_ps(x + i, tail, gelu16(_mm512_maskz_loadu_ps(tail, x + i), c));
+    __m512 vlo = _mm512_set1_ps(INFINITY), vhi = _mm512_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 g = gelu16(_mm512_maskz_loadu_ps(mk, x + i), c);
+        _mm512_mask_storeu_ps(x + i, mk, g);
+        if (lo) {
+            const __m512 v = sm ? _mm512_mul_ps(g, _mm512_maskz_loadu_ps(mk, sm + i)) : g;
+            vlo = _mm512_mask_min_ps(vlo, mk, vlo, v);
+            vhi = _mm512_mask_max_ps(vhi, mk, vhi, v);
+        }
     }
+    if (lo) {
+        *lo = _mm512_reduce_min_ps(vlo);
+        *hi = _mm512_reduce_max_ps(vhi);
+    }
+}
+
+TGT void ek_gelu_table_avx512(float *x, int64_t n) { gelu_row(x, n, NULL, NULL, NULL); }
+
+TGT void ek_gelu_range_avx512(float *x, int64_t n, const float *sm, float *lo, float *hi) {
+    gelu_row(x, n, sm, lo, hi);
 }
 #endif

@@ -111,39 +111,59 @@ TGT512 static inline __m512 load16(const float *row, const float *sm, int32_t i)
     return sm ? _mm512_mul_ps(v, _mm512_loadu_ps(sm + i)) : v;
 }
 
-// The same operations 16 lanes wide; vpmovsdb packs in order, with the same saturation.
+// The same operations 16 lanes wide. The range pass keeps two pairs of lane minima / maxima (two
+// chains, exact in any order); tails are masked. vpmovusdb / vpmovsdb narrow in order with the
+// scalar clamp's saturation (q - lo >= 0, so the unsigned form needs no clamp below).
+TGT512 static inline void range_avx512(const float *row, const float *sm, int32_t k, float *lo, float *hi) {
+    const float first = sm ? row[0] * sm[0] : row[0];
+    __m512 lo0 = _mm512_set1_ps(first), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+    int32_t i = 0;
+    for (; i + 32 <= k; i += 32) {
+        const __m512 v0 = load16(row, sm, i), v1 = load16(row, sm, i + 16);
+        lo0 = _mm512_min_ps(lo0, v0);
+        hi0 = _mm512_max_ps(hi0, v0);
+        lo1 = _mm512_min_ps(lo1, v1);
+        hi1 = _mm512_max_ps(hi1, v1);
+    }
+    for (; i < k; i += 16) {
+        const __mmask16 mk = k - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(mk, row + i);
+        if (sm) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, sm + i));
+        lo0 = _mm512_mask_min_ps(lo0, mk, lo0, v);
+        hi0 = _mm512_mask_max_ps(hi0, mk, hi0, v);
+    }
+    *lo = _mm512_reduce_min_ps(_mm512_min_ps(lo0, lo1));
+    *hi = _mm512_reduce_max_ps(_mm512_max_ps(hi0, hi1));
+}
+
+// One row whose range [lo, hi] is known (computed over the same values x * sm).
+TGT512 void ek_quantize_row_range_avx512(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
+                                         int8_t *out, float *scale, float *min, int32_t unsigned_a) {
+    const float inv = row_params(lo, hi, scale, min);
+    const __m512 vinv = _mm512_set1_ps(inv), vl = _mm512_set1_ps(lo);
+    const __m512i c128 = _mm512_set1_epi32(128);
+    int32_t i = 0;
+    for (; i < k; i += 16) {
+        const __mmask16 mk = k - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(mk, row + i);
+        if (sm) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, sm + i));
+        const __m512i r32 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, vl), vinv));
+        if (unsigned_a)
+            _mm512_mask_cvtusepi32_storeu_epi8(out + i, mk, r32);
+        else
+            _mm512_mask_cvtsepi32_storeu_epi8(out + i, mk, _mm512_sub_epi32(r32, c128));
+    }
+    pad_row(out, k, kp, unsigned_a);
+}
+
 TGT512 static void quantize_rows_avx512(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
                                         const float *sm, int8_t *q, int64_t ldq, float *scales, float *mins,
                                         int32_t unsigned_a) {
     for (int32_t r = 0; r < m; r++) {
         const float *row = x + r * ldx;
-        int8_t *out = q + r * ldq;
-        const float first = sm ? row[0] * sm[0] : row[0];
-        __m512 vlo = _mm512_set1_ps(first), vhi = vlo;
-        int32_t i = 0;
-        for (; i + 16 <= k; i += 16) {
-            const __m512 v = load16(row, sm, i);
-            vlo = _mm512_min_ps(vlo, v);
-            vhi = _mm512_max_ps(vhi, v);
-        }
-        float lo = _mm512_reduce_min_ps(vlo), hi = _mm512_reduce_max_ps(vhi);
-        for (; i < k; i++) {
-            const float v = sm ? row[i] * sm[i] : row[i];
-            lo = fminf(lo, v);
-            hi = fmaxf(hi, v);
-        }
-        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
-        const __m512 vinv = _mm512_set1_ps(inv), vl = _mm512_set1_ps(lo);
-        const __m512i c128 = _mm512_set1_epi32(128);
-        const __m128i flip = _mm_set1_epi8(unsigned_a ? (char)0x80 : 0);
-        i = 0;
-        for (; i + 16 <= k; i += 16) {
-            const __m512i r32 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(load16(row, sm, i), vl), vinv));
-            const __m128i b = _mm512_cvtsepi32_epi8(_mm512_sub_epi32(r32, c128));
-            _mm_storeu_si128((__m128i *)(out + i), _mm_xor_si128(b, flip));
-        }
-        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
-        pad_row(out, k, kp, unsigned_a);
+        float lo, hi;
+        range_avx512(row, sm, k, &lo, &hi);
+        ek_quantize_row_range_avx512(row, k, kp, sm, lo, hi, q + r * ldq, &scales[r], &mins[r], unsigned_a);
     }
 }
 #endif

@@ -41,6 +41,36 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// The vector passes of each level (AVX-512 / AVX2 / scalar packing and softmax) on the same
+    /// kernel: the packed bytes are the same by construction, only the softmax's float sums may
+    /// add in another order, so the contexts agree to float rounding. Head widths 32 and 64 take
+    /// the AVX-512 wide packers, 20 the generic bodies.
+    func testVectorLevelsAgree() {
+        var rng = KernelTests.Rng(s: 23)
+        let kernel = ek_kernel_named("ref")!
+        for (n, d) in [(1, 32), (5, 20), (16, 32), (17, 64), (33, 32), (130, 32), (256, 64)] {
+            let ld = 3 * d + 3
+            let x = (0..<(n * ld)).map { _ in rng.float() / 3 }
+            var vmax: Float = 0
+            for j in 0..<n { for c in 0..<d { vmax = max(vmax, abs(x[j * ld + 2 * d + c])) } }
+            var outs: [[Float]] = []
+            for level in Int32(0)...2 {
+                var scratch = [UInt8](repeating: 0, count: Int(ek_attention_i8_scratch(Int32(n), Int32(d))))
+                var out = [Float](repeating: .nan, count: n * d)
+                x.withUnsafeBufferPointer { xb in
+                    ek_attention_head_i8_at(level, kernel, xb.baseAddress, xb.baseAddress! + d, xb.baseAddress! + 2 * d,
+                                            Int64(ld), Int32(n), Int32(d), 1 / Float(d).squareRoot(), &scratch, &out, Int64(d))
+                }
+                outs.append(out)
+            }
+            for level in 1...2 {
+                for i in 0..<(n * d) {
+                    XCTAssertEqual(outs[level][i], outs[0][i], accuracy: 1e-5 * vmax, "level \(level) n \(n) d \(d) [\(i)]")
+                }
+            }
+        }
+    }
+
     /// One key far ahead of 299 equal ones, each of those at e = exp(-6.5) = 0.0015 of the peak:
     /// below the 8-bit step (1/255), so every one rounds to 0, yet together they hold 31% of the
     /// mass. The offset of the quantised probabilities puts that mass back, spread evenly over all

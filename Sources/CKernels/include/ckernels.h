@@ -143,6 +143,10 @@ int64_t ek_attention_i8_scratch(int32_t n, int32_t d);
 /// scratch: ek_attention_i8_scratch(n, d) bytes.
 void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k, const float *v, int64_t ld,
                           int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo);
+/// The same with the vector passes (packing, softmax) of a given level (x86: 2 AVX-512, 1 AVX2,
+/// 0 scalar, capped at this CPU's), for testing each against the scalar bodies.
+void ek_attention_head_i8_at(int32_t level, const ek_kernel *kern, const float *q, const float *k, const float *v,
+                             int64_t ld, int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo);
 /// exp as the vector paths compute it (for tests).
 float ek_exp_approx(float x);
 
