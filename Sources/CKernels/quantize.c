@@ -114,7 +114,9 @@ TGT512 static inline __m512 load16(const float *row, const float *sm, int32_t i)
 // The same operations 16 lanes wide. The range pass keeps two pairs of lane minima / maxima (two
 // chains, exact in any order); tails are masked. vpmovusdb / vpmovsdb narrow in order with the
 // scalar clamp's saturation (q - lo >= 0, so the unsigned form needs no clamp below).
-TGT512 static inline void range_avx512(const float *row, const float *sm, int32_t k, float *lo, float *hi) {
+// The row's lane minima and maxima of x * sm: two pairs of chains (exact in any order), the
+// tail masked.
+TGT512 static inline void range_lanes(const float *row, const float *sm, int32_t k, __m512 *lo, __m512 *hi) {
     const float first = sm ? row[0] * sm[0] : row[0];
     __m512 lo0 = _mm512_set1_ps(first), hi0 = lo0, lo1 = lo0, hi1 = lo0;
     int32_t i = 0;
@@ -132,28 +134,45 @@ TGT512 static inline void range_avx512(const float *row, const float *sm, int32_
         lo0 = _mm512_mask_min_ps(lo0, mk, lo0, v);
         hi0 = _mm512_mask_max_ps(hi0, mk, hi0, v);
     }
-    *lo = _mm512_reduce_min_ps(_mm512_min_ps(lo0, lo1));
-    *hi = _mm512_reduce_max_ps(_mm512_max_ps(hi0, hi1));
+    *lo = _mm512_min_ps(lo0, lo1);
+    *hi = _mm512_max_ps(hi0, hi1);
 }
 
-// One row whose range [lo, hi] is known (computed over the same values x * sm).
-TGT512 void ek_quantize_row_range_avx512(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
-                                         int8_t *out, float *scale, float *min, int32_t unsigned_a) {
-    const float inv = row_params(lo, hi, scale, min);
+TGT512 static inline __m512i round16(const float *row, const float *sm, int32_t i, __mmask16 mk, __m512 vl, __m512 vinv) {
+    __m512 v = _mm512_maskz_loadu_ps(mk, row + i);
+    if (sm) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, sm + i));
+    return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, vl), vinv));
+}
+
+// One row with its minimum lo and reciprocal step inv. Full vectors narrow in registers and
+// store plainly; only the tail uses masks (a masked narrowing store to memory is microcoded and
+// slow on Zen 4).
+TGT512 static inline void quantize_row_with(const float *row, int32_t k, int32_t kp, const float *sm, float lo,
+                                            float inv, int8_t *out, int32_t unsigned_a) {
     const __m512 vinv = _mm512_set1_ps(inv), vl = _mm512_set1_ps(lo);
     const __m512i c128 = _mm512_set1_epi32(128);
     int32_t i = 0;
-    for (; i < k; i += 16) {
-        const __mmask16 mk = k - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(mk, row + i);
-        if (sm) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, sm + i));
-        const __m512i r32 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, vl), vinv));
-        if (unsigned_a)
-            _mm512_mask_cvtusepi32_storeu_epi8(out + i, mk, r32);
-        else
-            _mm512_mask_cvtsepi32_storeu_epi8(out + i, mk, _mm512_sub_epi32(r32, c128));
+    if (unsigned_a)
+        for (; i + 16 <= k; i += 16)
+            _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtusepi32_epi8(round16(row, sm, i, 0xFFFF, vl, vinv)));
+    else
+        for (; i + 16 <= k; i += 16)
+            _mm_storeu_si128((__m128i *)(out + i),
+                             _mm512_cvtsepi32_epi8(_mm512_sub_epi32(round16(row, sm, i, 0xFFFF, vl, vinv), c128)));
+    if (i < k) {
+        const __mmask16 mk = (__mmask16)((1u << (k - i)) - 1);
+        const __m512i r32 = round16(row, sm, i, mk, vl, vinv);
+        const __m128i b = unsigned_a ? _mm512_cvtusepi32_epi8(r32) : _mm512_cvtsepi32_epi8(_mm512_sub_epi32(r32, c128));
+        _mm_mask_storeu_epi8(out + i, mk, b);
     }
     pad_row(out, k, kp, unsigned_a);
+}
+
+// One row whose range [lo, hi] of x * sm is known.
+TGT512 void ek_quantize_row_range_avx512(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
+                                         int8_t *out, float *scale, float *min, int32_t unsigned_a) {
+    const float inv = row_params(lo, hi, scale, min);
+    quantize_row_with(row, k, kp, sm, lo, inv, out, unsigned_a);
 }
 
 TGT512 static void quantize_rows_avx512(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
@@ -161,9 +180,10 @@ TGT512 static void quantize_rows_avx512(const float *x, int64_t ldx, int32_t m, 
                                         int32_t unsigned_a) {
     for (int32_t r = 0; r < m; r++) {
         const float *row = x + r * ldx;
-        float lo, hi;
-        range_avx512(row, sm, k, &lo, &hi);
-        ek_quantize_row_range_avx512(row, k, kp, sm, lo, hi, q + r * ldq, &scales[r], &mins[r], unsigned_a);
+        __m512 lo, hi;
+        range_lanes(row, sm, k, &lo, &hi);
+        ek_quantize_row_range_avx512(row, k, kp, sm, _mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi), q + r * ldq,
+                                     &scales[r], &mins[r], unsigned_a);
     }
 }
 #endif
