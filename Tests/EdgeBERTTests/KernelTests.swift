@@ -170,7 +170,7 @@ final class KernelTests: XCTestCase {
 
 /// The vectorised fp32 helpers against their scalar twins (libm erff / expf), within named bounds.
 final class FloatOpsTests: XCTestCase {
-    /// GELU: erf as a rational to 4e-7 (baseline, AVX2, NEON) or by table to 1.7e-6 x max(1, |x|)
+    /// GELU: erf as a rational to 4e-7 (baseline, AVX2, NEON) or by table to 1.6e-6 x max(1, |x|)
     /// (AVX-512, Tools/fit_gelu_table.py); the bound covers both plus float rounding.
     static let geluAbs: Float = 2e-6
     /// Attention: exp approximated to about 1 ulp; context values agree to this relative bound.
