@@ -249,6 +249,9 @@ EK_AVX512 static void pack_keys_avx512_wide(const float *k, int64_t ld, int32_t 
         __m512 vmax[16];
         for (int32_t r = 0; r < 16; r++) {
             vmax[r] = _mm512_setzero_ps();
+            if (j0 + 16 + r < n)  // the next panel's rows: a head's slice of K is strided, so no
+                for (int32_t c = 0; c < d; c += 16)  // hardware prefetcher follows it
+                    _mm_prefetch((const char *)(k + (int64_t)(j0 + 16 + r) * ld + c), _MM_HINT_T0);
             if (r < nr)
                 for (int32_t c = 0; c < d; c += 16)
                     vmax[r] = _mm512_max_ps(vmax[r], _mm512_abs_ps(_mm512_loadu_ps(k + (int64_t)(j0 + r) * ld + c)));
