@@ -212,9 +212,6 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
 #define AVX512 EK_AVX512
-AVX512 static void layernorm_avx512(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
-    layernorm_row(row, n, gamma, beta, eps);
-}
 AVX512 static void sgemm_avx512(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
@@ -278,7 +275,6 @@ typedef void (*layernorm_fn)(float *, int32_t, const float *, const float *, flo
 static layernorm_fn layernorm_path(void) {
 #if defined(__x86_64__)
     switch (ek_vector_level()) {
-    case 2: return layernorm_avx512;
     case 1: return layernorm_avx2;
     default: break;
     }
@@ -296,6 +292,18 @@ static inline void quantize_row(const float *row, int64_t ld, int32_t r, int32_t
 // Row by row, so each row is quantised while it is still in L1.
 void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                            float eps, const ek_quantize_to *to) {
+#if defined(__x86_64__)
+    if (ek_vector_level() == 2) {  // the row's range taken in the normalising pass: one pass less
+        for (int32_t r = 0; r < m; r++) {
+            float *row = x + (int64_t)r * ld, lo, hi;
+            ek_layernorm_row_avx512(row, n, gamma, beta, eps, to ? to->sm : NULL, to ? &lo : NULL, to ? &hi : NULL);
+            if (to)
+                ek_quantize_row_range_avx512(row, n, to->kp, to->sm, lo, hi, to->q + (int64_t)r * to->ldq,
+                                             to->scales + r, to->mins + r, to->unsigned_a);
+        }
+        return;
+    }
+#endif
     const layernorm_fn ln = layernorm_path();
     for (int32_t r = 0; r < m; r++) {
         float *row = x + (int64_t)r * ld;
