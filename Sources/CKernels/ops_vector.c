@@ -293,14 +293,8 @@ static inline void quantize_row(const float *row, int64_t ld, int32_t r, int32_t
 void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                            float eps, const ek_quantize_to *to) {
 #if defined(__x86_64__)
-    if (ek_vector_level() == 2) {  // the row's range taken in the normalising pass: one pass less
-        for (int32_t r = 0; r < m; r++) {
-            float *row = x + (int64_t)r * ld, lo, hi;
-            ek_layernorm_row_avx512(row, n, gamma, beta, eps, to ? to->sm : NULL, to ? &lo : NULL, to ? &hi : NULL);
-            if (to)
-                ek_quantize_row_range_avx512(row, n, to->kp, to->sm, lo, hi, to->q + (int64_t)r * to->ldq,
-                                             to->scales + r, to->mins + r, to->unsigned_a);
-        }
+    if (ek_vector_level() == 2) {  // sixteen rows at a time, the range taken in the normalising pass
+        ek_layernorm_rows_avx512(x, ld, m, n, gamma, beta, eps, to);
         return;
     }
 #endif

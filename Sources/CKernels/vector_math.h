@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
+#include "include/ckernels.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -52,10 +53,10 @@ int ek_vector_level(void);
 void ek_gelu_table_avx512(float *x, int64_t n);
 /// The same, also giving the range of x * sm (sm may be NULL) after GELU, for the quantiser.
 void ek_gelu_range_avx512(float *x, int64_t n, const float *sm, float *lo, float *hi);
-/// LayerNorm of one row in place (layernorm_avx512.c); with lo / hi, also the range of the result
-/// times sm (sm may be NULL), for the quantiser.
-void ek_layernorm_row_avx512(float *row, int32_t n, const float *gamma, const float *beta, float eps,
-                             const float *sm, float *lo, float *hi);
+/// LayerNorm of rows [m][ld] over n columns in place, each row then quantised into `to` when it is
+/// not NULL (layernorm_avx512.c).
+void ek_layernorm_rows_avx512(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                              float eps, const ek_quantize_to *to);
 /// One row quantised as ek_quantize_rows does, its range [lo, hi] of x * sm already known (quantize.c).
 void ek_quantize_row_range_avx512(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
                                   int8_t *out, float *scale, float *min, int32_t unsigned_a);
