@@ -14,6 +14,7 @@ final class Encoder: @unchecked Sendable {
     let kernel: UnsafePointer<ek_kernel>
     private let linearTask: LinearTask
     private let attentionTask: AttentionTask
+    private let rowTask = RowPassTask()
     /// Sequences packed in the rows of the next forward (see state.seqStart / seqLength).
     var sequences = 1
     /// Calibration only (the converter): records per-channel activation ranges.
@@ -90,18 +91,30 @@ final class Encoder: @unchecked Sendable {
     /// Quantises rows [n][k] of `src` into the shared int8 buffer when a layer reading it is int8.
     private func quantize(_ src: UnsafePointer<Float>, n: Int, k: Int, for a: Linear) {
         guard let t = target(k, a) else { return }
-        ek_quantize_rows(src, Int64(k), Int32(n), Int32(k), t.kp, t.sm, t.q, t.ldq, t.scales, t.mins, t.unsigned_a)
+        rows(.quantize, UnsafeMutablePointer(mutating: src), n: n, cols: k, to: t)
+    }
+
+    /// A row-by-row pass over x [n][cols] (ld = cols), split over the pool when there are enough rows.
+    private func rows(_ kind: RowPassTask.Kind, _ x: UnsafeMutablePointer<Float>, n: Int, cols: Int, to: ek_quantize_to?,
+                      norm: LayerNormWeights? = nil) {
+        rowTask.kind = kind
+        rowTask.x = x
+        rowTask.ld = cols
+        rowTask.cols = cols
+        rowTask.to = to
+        if let norm {
+            rowTask.gamma = norm.gamma
+            rowTask.beta = norm.beta
+            rowTask.eps = config.layerNormEps
+        }
+        // below 32 rows a pass takes a few microseconds: not worth waking the other threads
+        if n < 32 { rowTask.run(0..<n, thread: 0) } else { pool.run(rowTask, over: 0..<n) }
     }
 
     /// LayerNorm of x [n][H] in place, each row then quantised for the layers named (if int8).
     private func layerNorm(_ x: UnsafeMutablePointer<Float>, n: Int, _ norm: LayerNormWeights, quantizeFor a: Linear?,
                            _ b: Linear? = nil, _ c: Linear? = nil) {
-        let H = config.hidden
-        if var t = target(H, a, b, c) {
-            ek_layernorm_quantize(x, Int64(H), Int32(n), Int32(H), norm.gamma, norm.beta, config.layerNormEps, &t)
-        } else {
-            ek_layernorm_quantize(x, Int64(H), Int32(n), Int32(H), norm.gamma, norm.beta, config.layerNormEps, nil)
-        }
+        rows(.layerNorm, x, n: n, cols: config.hidden, to: target(config.hidden, a, b, c), norm: norm)
     }
 
     private func run(_ layer: Linear, n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
@@ -133,11 +146,7 @@ final class Encoder: @unchecked Sendable {
         stats?.observe(x, rows: n, cols: H, site: .ffnInput, layer: index)
         run(w.intermediate, n: n, x: x, y: state.inter, residual: nil)  // [n][I]
         if config.activation == .gelu {
-            if var t = target(I, w.output) {
-                ek_gelu_quantize(state.inter, Int64(I), Int32(n), Int32(I), &t)
-            } else {
-                ek_gelu_quantize(state.inter, Int64(I), Int32(n), Int32(I), nil)
-            }
+            rows(.gelu, state.inter, n: n, cols: I, to: target(I, w.output))
         } else {
             ek_activation(state.inter, Int64(n * I), Int32(config.activation.rawValue))
             quantize(state.inter, n: n, k: I, for: w.output)
