@@ -173,7 +173,6 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
     const __m512 c3 = _mm512_set1_ps(E255_C3), c2 = _mm512_set1_ps(E255_C2), c1 = _mm512_set1_ps(E255_C1);
     const __m512 c0 = _mm512_set1_ps(255.0f), one = _mm512_set1_ps(1.0f);
     const __m512i flip32 = _mm512_set1_epi32(unsigned_a ? 0 : 0x80), flip8 = _mm512_set1_epi8(unsigned_a ? 0 : (char)0x80);
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     for (int32_t r0 = 0; r0 < rows; r0 += 16) {
         const int32_t nr = rows - r0 < 16 ? rows - r0 : 16;
         __m512 vm[16], se[16];
@@ -215,7 +214,7 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
         e_sum = _mm512_mask_add_ps(e_sum, (mask), e_sum, e);                                            \
     } while (0)
             int32_t j = 0;
-            // 64 at a time: narrowed by two rounds of packs (cheaper than four vpmovdb), order restored
+            // 64 at a time, narrowed by packs (ek_pack64_u8)
             for (; j + 64 <= n; j += 64) {
                 __m512 e;
                 __m512i u0, u1, u2, u3;
@@ -223,8 +222,7 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
                 EXP255(e, u1, 0xFFFF, _mm512_loadu_ps(row + j + 16));
                 EXP255(e, u2, 0xFFFF, _mm512_loadu_ps(row + j + 32));
                 EXP255(e, u3, 0xFFFF, _mm512_loadu_ps(row + j + 48));
-                const __m512i b = _mm512_packus_epi16(_mm512_packus_epi32(u0, u1), _mm512_packus_epi32(u2, u3));
-                _mm512_storeu_si512(out + j, _mm512_xor_si512(_mm512_permutexvar_epi32(order, b), flip8));
+                _mm512_storeu_si512(out + j, _mm512_xor_si512(ek_pack64_u8(u0, u1, u2, u3), flip8));
             }
             for (; j < n; j += 16) {
                 const __mmask16 mask = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);

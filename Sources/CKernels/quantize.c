@@ -111,9 +111,9 @@ TGT512 static inline __m512 load16(const float *row, const float *sm, int32_t i)
     return sm ? _mm512_mul_ps(v, _mm512_loadu_ps(sm + i)) : v;
 }
 
-// The same operations 16 lanes wide. The range pass keeps two pairs of lane minima / maxima (two
-// chains, exact in any order); tails are masked. vpmovusdb / vpmovsdb narrow in order with the
-// scalar clamp's saturation (q - lo >= 0, so the unsigned form needs no clamp below).
+// The same operations 16 lanes wide. Narrowing saturates as the scalar clamp does ((x - lo) inv
+// is never below 0, so the unsigned forms need no clamp below).
+
 // The row's lane minima and maxima of x * sm: two pairs of chains (exact in any order), the
 // tail masked.
 TGT512 static inline void range_lanes(const float *row, const float *sm, int32_t k, __m512 *lo, __m512 *hi) {
@@ -152,14 +152,12 @@ TGT512 static inline void quantize_row_with(const float *row, int32_t k, int32_t
     const __m512 vinv = _mm512_set1_ps(inv), vl = _mm512_set1_ps(lo);
     const __m512i c128 = _mm512_set1_epi32(128);
     int32_t i = 0;
-    // 64 at a time: 0..255 narrowed by two rounds of unsigned-saturating packs (cheaper than four
-    // vpmovusdb), the order restored by one permute, then -128 as a flip of the top bit if signed
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    // 64 at a time, narrowed by packs (ek_pack64_u8), then -128 as a flip of the top bit if signed
     const __m512i flip = _mm512_set1_epi8(unsigned_a ? 0 : (char)0x80);
     for (; i + 64 <= k; i += 64) {
-        const __m512i ab = _mm512_packus_epi32(round16(row, sm, i, 0xFFFF, vl, vinv), round16(row, sm, i + 16, 0xFFFF, vl, vinv));
-        const __m512i cd = _mm512_packus_epi32(round16(row, sm, i + 32, 0xFFFF, vl, vinv), round16(row, sm, i + 48, 0xFFFF, vl, vinv));
-        _mm512_storeu_si512(out + i, _mm512_xor_si512(_mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd)), flip));
+        const __m512i b = ek_pack64_u8(round16(row, sm, i, 0xFFFF, vl, vinv), round16(row, sm, i + 16, 0xFFFF, vl, vinv),
+                                       round16(row, sm, i + 32, 0xFFFF, vl, vinv), round16(row, sm, i + 48, 0xFFFF, vl, vinv));
+        _mm512_storeu_si512(out + i, _mm512_xor_si512(b, flip));
     }
     if (unsigned_a)
         for (; i + 16 <= k; i += 16)

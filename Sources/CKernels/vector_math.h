@@ -83,6 +83,13 @@ void ek_quantize_row_range_avx512(const float *row, int32_t k, int32_t kp, const
         const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);      \
         return castout(_mm512_permutexvar_ps(order, r));                                                     \
     }
+/// Four vectors of values 0..255 (int32) as 64 bytes in order: two rounds of saturating packs
+/// (cheaper than four vpmovusdb, 2.5 cycles each on Zen 4), then one permute for the 128-bit lanes.
+EK_AVX512 static inline __m512i ek_pack64_u8(__m512i a, __m512i b, __m512i c, __m512i d) {
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(_mm512_packus_epi32(a, b), _mm512_packus_epi32(c, d)));
+}
+
 #define EK_ID(x) (x)
 #define EK_ADD_EPI32_PS(a, b) _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 EK_REDUCE16(ek_reduce16_max_ps, __m512, _mm512_max_ps, EK_ID, EK_ID)
