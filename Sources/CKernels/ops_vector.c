@@ -188,7 +188,21 @@ static void sgemm_base(const float *a, int64_t lda, const float *w, int64_t ldw,
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
 }
 
+// One embedding row (ek_embed_row): plain element-wise loops the compiler vectorises.
+ALWAYS_INLINE void embed_body(const int8_t *word8, float word_scale, const float *word32, const float *pos,
+                              const float *typ, float *out, int32_t n) {
+#pragma clang fp contract(off)  // the same roundings as the Swift loop this replaced: no fused multiply-add
+    if (word8)
+        for (int32_t i = 0; i < n; i++) out[i] = (float)word8[i] * word_scale + pos[i] + typ[i];
+    else
+        for (int32_t i = 0; i < n; i++) out[i] = word32[i] + pos[i] + typ[i];
+}
+
 static void gelu_base(float *x, int64_t n) { gelu_body(x, n); }
+static void embed_base(const int8_t *w8, float ws, const float *w32, const float *pos, const float *typ, float *out,
+                       int32_t n) {
+    embed_body(w8, ws, w32, pos, typ, out, n);
+}
 static void layernorm_base(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
     layernorm_row(row, n, gamma, beta, eps);
 }
@@ -200,6 +214,10 @@ static void attention_base(const float *q, const float *k, const float *v, int64
 #if defined(__x86_64__)
 #define AVX2 EK_AVX2
 AVX2 static void gelu_avx2(float *x, int64_t n) { gelu_body(x, n); }
+AVX2 static void embed_avx2(const int8_t *w8, float ws, const float *w32, const float *pos, const float *typ, float *out,
+                            int32_t n) {
+    embed_body(w8, ws, w32, pos, typ, out, n);
+}
 AVX2 static void layernorm_avx2(float *row, int32_t n, const float *gamma, const float *beta, float eps) {
     layernorm_row(row, n, gamma, beta, eps);
 }
@@ -231,6 +249,17 @@ int ek_vector_level(void) {
 #else
 int ek_vector_level(void) { return 0; }
 #endif
+
+void ek_embed_row(const int8_t *word8, float word_scale, const float *word32, const float *pos, const float *typ,
+                  float *out, int32_t n) {
+#if defined(__x86_64__)
+    if (ek_vector_level() >= 1) {  // AVX2 is wide enough for a 384-float row
+        embed_avx2(word8, word_scale, word32, pos, typ, out, n);
+        return;
+    }
+#endif
+    embed_base(word8, word_scale, word32, pos, typ, out, n);
+}
 
 void ek_gelu(float *x, int64_t n) {
 #if defined(__x86_64__)

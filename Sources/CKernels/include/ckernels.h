@@ -127,6 +127,10 @@ void ek_activation(float *x, int64_t n, int32_t kind);
 
 /// GELU (erf form) in place over n floats, vectorised (erf to 1.5e-7).
 void ek_gelu(float *x, int64_t n);
+/// One embedding row: out[i] = word[i] * word_scale + pos[i] + typ[i] over n floats, the word row
+/// int8 (word8, word_scale) or fp32 (word32 when word8 is NULL). Vectorised.
+void ek_embed_row(const int8_t *word8, float word_scale, const float *word32, const float *pos, const float *typ,
+                  float *out, int32_t n);
 /// Self-attention of one head over n tokens: out[i] = softmax_j(q[i].k[j] * scale + mask[j]) v[j].
 /// q, k, v: [n][ld] at this head's offset; out: [n][ldo]; mask: [n] additive or NULL.
 /// Scratch: kt [d][roundup(n, 16)], scores [4][roundup(n, 16)].

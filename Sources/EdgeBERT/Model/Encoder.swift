@@ -68,11 +68,10 @@ final class Encoder: @unchecked Sendable {
                 let pos = weights.positionEmbeddings + p * H
                 if let scales = weights.wordScales {
                     let q = weights.wordEmbeddings.assumingMemoryBound(to: Int8.self) + id * H
-                    let sc = scales[id]
-                    for i in 0..<H { row[i] = Float(q[i]) * sc + pos[i] + typ[i] }
+                    ek_embed_row(q, scales[id], nil, pos, typ, row, Int32(H))
                 } else {
                     let w = weights.wordEmbeddings.assumingMemoryBound(to: Float.self) + id * H
-                    for i in 0..<H { row[i] = w[i] + pos[i] + typ[i] }
+                    ek_embed_row(nil, 0, w, pos, typ, row, Int32(H))
                 }
             }
         }
