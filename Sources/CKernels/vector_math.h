@@ -1,5 +1,7 @@
-// Vector math shared by the fp32 passes (ops_vector.c) and int8 attention (attention_i8.c):
-// scalar bodies the compiler vectorises once per instantiation (internal header).
+// Vector math shared by the fp32 passes (ops_vector.c), int8 attention (attention_i8.c) and the
+// quantiser (internal header): scalar bodies the compiler vectorises once per instantiation, and,
+// on x86, the AVX-512 passes' entry points (gelu_avx512.c, layernorm_avx512.c, quantize.c) and
+// helpers (sixteen reductions at once, narrowing by packs).
 #ifndef EDGEBERT_VECTOR_MATH_H
 #define EDGEBERT_VECTOR_MATH_H
 #include <stdint.h>
