@@ -186,7 +186,7 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
                 m1 = _mm512_max_ps(m1, _mm512_loadu_ps(row + j + 16));
             }
             for (; j < n; j += 16) {
-                const __mmask16 mk = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+                const __mmask16 mk = ek_tail_mask16(n - j);
                 m0 = _mm512_mask_max_ps(m0, mk, m0, _mm512_maskz_loadu_ps(mk, row + j));
             }
             vm[r] = _mm512_max_ps(m0, m1);
@@ -225,7 +225,7 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
                 _mm512_storeu_si512(out + j, _mm512_xor_si512(ek_pack64_u8(u0, u1, u2, u3), flip8));
             }
             for (; j < n; j += 16) {
-                const __mmask16 mask = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+                const __mmask16 mask = ek_tail_mask16(n - j);
                 __m512 e;
                 __m512i u;
                 EXP255(e, u, mask, _mm512_maskz_loadu_ps(mask, row + j));
@@ -244,7 +244,7 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
         const __m512 total = ek_reduce16_add_ps(se);
         const __m512 sum_u = _mm512_cvtepi32_ps(ek_reduce16_add_epi32(su));
         const __m512 inv = _mm512_div_ps(one, total);
-        const __mmask16 mk = (__mmask16)((1u << nr) - 1);
+        const __mmask16 mk = ek_tail_mask16(nr);
         _mm512_mask_storeu_ps(ps + r0, mk, inv);
         _mm512_mask_storeu_ps(pz + r0, mk, _mm512_div_ps(_mm512_mul_ps(_mm512_sub_ps(total, sum_u), inv), _mm512_set1_ps((float)n)));
     }
@@ -258,7 +258,6 @@ EK_AVX512 static void softmax_quant_avx512(const float *s, int64_t lds, int32_t 
 EK_AVX512 static void pack_keys_avx512_wide(const float *k, int64_t ld, int32_t n, int32_t d, float scale,
                                             int8_t *kt, int8_t *dst, float *ks, int32_t *kc) {
     const int32_t dp = d, n16 = (int32_t)up(n, 16), groups = dp / 4;
-    const __m512i absmask = _mm512_set1_epi32(0x7fffffff), halfbits = _mm512_castps_si512(_mm512_set1_ps(0.5f));
     // one panel of 16 key rows at a time: the |max| of each row, reduced together; scales and
     // reciprocals as vectors (the same divisions as the body's); then the rows, their sums reduced
     // together
@@ -287,10 +286,7 @@ EK_AVX512 static void pack_keys_avx512_wide(const float *k, int64_t ld, int32_t 
             const float *row = k + (int64_t)(j0 + r) * ld;
             const __m512 vinv = _mm512_set1_ps(inv[r]);
             for (int32_t c = 0; c < d; c += 16) {
-                const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(row + c), vinv);
-                // x + copysign(0.5, x), truncated: halves away from zero
-                const __m512 h = _mm512_castsi512_ps(_mm512_or_si512(halfbits, _mm512_andnot_si512(absmask, _mm512_castps_si512(x))));
-                const __m512i q = _mm512_cvttps_epi32(_mm512_add_ps(x, h));
+                const __m512i q = ek_round_away16(_mm512_mul_ps(_mm512_loadu_ps(row + c), vinv));
                 sums[r] = _mm512_add_epi32(sums[r], q);
                 _mm_storeu_si128((__m128i *)(out + c), _mm512_cvtepi32_epi8(q));
             }
@@ -313,7 +309,6 @@ EK_AVX512 static void pack_values_avx512_wide(const float *v, int64_t ld, int32_
                                               int8_t *dst, float *vs, int32_t *vc, float *vi) {
     (void)vt;
     const int32_t groups = (int32_t)up(n, 4) / 4;
-    const __m512i absmask = _mm512_set1_epi32(0x7fffffff), halfbits = _mm512_castps_si512(_mm512_set1_ps(0.5f));
     const __m512i low8 = _mm512_set1_epi32(0xff);
     for (int32_t p = 0; p < d / 16; p++) {
         const float *col = v + (int64_t)p * 16;
@@ -333,9 +328,7 @@ EK_AVX512 static void pack_values_avx512_wide(const float *v, int64_t ld, int32_
         for (int32_t g = 0; g < groups; g++) {
             __m512i word = _mm512_setzero_si512();  // byte t of column c's word: token 4g + t
             for (int32_t t = 0; t < 4 && 4 * g + t < n; t++) {
-                const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(col + (int64_t)(4 * g + t) * ld), inv);
-                const __m512 h = _mm512_castsi512_ps(_mm512_or_si512(halfbits, _mm512_andnot_si512(absmask, _mm512_castps_si512(x))));
-                const __m512i q = _mm512_cvttps_epi32(_mm512_add_ps(x, h));
+                const __m512i q = ek_round_away16(_mm512_mul_ps(_mm512_loadu_ps(col + (int64_t)(4 * g + t) * ld), inv));
                 sum = _mm512_add_epi32(sum, q);
                 word = _mm512_or_si512(word, _mm512_sll_epi32(_mm512_and_si512(q, low8), _mm_cvtsi32_si128(8 * t)));
             }

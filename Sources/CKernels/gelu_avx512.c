@@ -34,7 +34,7 @@ TGT static inline void gelu_row(float *x, int64_t n, const float *sm, float *lo,
     for (int d = 0; d < 4; d++) c[d] = _mm512_loadu_ps(tab[d]);
     __m512 vlo = _mm512_set1_ps(INFINITY), vhi = _mm512_set1_ps(-INFINITY);
     for (int64_t i = 0; i < n; i += 16) {  // full vectors unmasked, the tail masked
-        const __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 mk = ek_tail_mask16((int32_t)(n - i));
         const __m512 g = gelu16(mk == 0xFFFF ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(mk, x + i), c);
         if (mk == 0xFFFF) _mm512_storeu_ps(x + i, g);
         else _mm512_mask_storeu_ps(x + i, mk, g);

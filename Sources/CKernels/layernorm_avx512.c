@@ -13,10 +13,6 @@
 
 #define TGT EK_AVX512
 
-TGT static inline __mmask16 tail_mask(int32_t left) {
-    return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-}
-
 // sum over the row of f(x) in 16 lanes, two chains; f(x) = x - mean squared when sq
 TGT static inline __m512 lane_sums(const float *row, int32_t n, __m512 mean, int sq) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0;
@@ -34,7 +30,7 @@ TGT static inline __m512 lane_sums(const float *row, int32_t n, __m512 mean, int
         }
     }
     for (; i < n; i += 16) {
-        const __mmask16 mk = tail_mask(n - i);
+        const __mmask16 mk = ek_tail_mask16(n - i);
         __m512 x = _mm512_maskz_loadu_ps(mk, row + i);
         if (sq) {
             x = _mm512_maskz_sub_ps(mk, x, mean);
@@ -70,7 +66,7 @@ TGT void ek_layernorm_rows_avx512(float *x, int64_t ld, int32_t m, int32_t n, co
             const __m512 vmean = _mm512_set1_ps(means[r]), vinv = _mm512_set1_ps(invs[r]);
             __m512 l = _mm512_set1_ps(INFINITY), h = _mm512_set1_ps(-INFINITY);
             for (int32_t i = 0; i < n; i += 16) {
-                const __mmask16 mk = tail_mask(n - i);
+                const __mmask16 mk = ek_tail_mask16(n - i);
                 const int full = mk == 0xFFFF;
                 const __m512 xv = full ? _mm512_loadu_ps(row + i) : _mm512_maskz_loadu_ps(mk, row + i);
                 const __m512 g = full ? _mm512_loadu_ps(gamma + i) : _mm512_maskz_loadu_ps(mk, gamma + i);

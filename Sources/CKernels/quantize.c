@@ -128,7 +128,7 @@ TGT512 static inline void range_lanes(const float *row, const float *sm, int32_t
         hi1 = _mm512_max_ps(hi1, v1);
     }
     for (; i < k; i += 16) {
-        const __mmask16 mk = k - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - i)) - 1);
+        const __mmask16 mk = ek_tail_mask16(k - i);
         __m512 v = _mm512_maskz_loadu_ps(mk, row + i);
         if (sm) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, sm + i));
         lo0 = _mm512_mask_min_ps(lo0, mk, lo0, v);
@@ -167,7 +167,7 @@ TGT512 static inline void quantize_row_with(const float *row, int32_t k, int32_t
             _mm_storeu_si128((__m128i *)(out + i),
                              _mm512_cvtsepi32_epi8(_mm512_sub_epi32(round16(row, sm, i, 0xFFFF, vl, vinv), c128)));
     if (i < k) {
-        const __mmask16 mk = (__mmask16)((1u << (k - i)) - 1);
+        const __mmask16 mk = ek_tail_mask16(k - i);
         const __m512i r32 = round16(row, sm, i, mk, vl, vinv);
         const __m128i b = unsigned_a ? _mm512_cvtusepi32_epi8(r32) : _mm512_cvtsepi32_epi8(_mm512_sub_epi32(r32, c128));
         _mm_mask_storeu_epi8(out + i, mk, b);

@@ -85,6 +85,17 @@ void ek_quantize_row_range_avx512(const float *row, int32_t k, int32_t kp, const
         const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);      \
         return castout(_mm512_permutexvar_ps(order, r));                                                     \
     }
+/// The lanes of a row's next 16 values: all 16, or the first `left` at the row's end (left >= 1).
+EK_AVX512 static inline __mmask16 ek_tail_mask16(int32_t left) {
+    return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+}
+/// x rounded to the nearest integer, halves away from zero: (int)(x + copysign(0.5, x)), as the
+/// scalar bodies' round_i32 (|x| well inside int32).
+EK_AVX512 static inline __m512i ek_round_away16(__m512 x) {
+    const __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u));
+    const __m512 half = _mm512_castsi512_ps(_mm512_or_si512(sign, _mm512_castps_si512(_mm512_set1_ps(0.5f))));
+    return _mm512_cvttps_epi32(_mm512_add_ps(x, half));
+}
 /// Four vectors of values 0..255 (int32) as 64 bytes in order: two rounds of saturating packs
 /// (cheaper than four vpmovusdb, 2.5 cycles each on Zen 4), then one permute for the 128-bit lanes.
 EK_AVX512 static inline __m512i ek_pack64_u8(__m512i a, __m512i b, __m512i c, __m512i d) {

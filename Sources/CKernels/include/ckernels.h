@@ -125,7 +125,8 @@ void ek_gelu_quantize(float *x, int64_t ld, int32_t m, int32_t n, const ek_quant
 /// In-place activations over n floats: 0 gelu (erf), 1 gelu (tanh), 2 relu.
 void ek_activation(float *x, int64_t n, int32_t kind);
 
-/// GELU (erf form) in place over n floats, vectorised (erf to 1.5e-7).
+/// GELU (erf form) in place over n floats, vectorised: erf as a rational to 4e-7, or on AVX-512 by
+/// table to 1.6e-6 x max(1, |x|) (gelu_avx512.c).
 void ek_gelu(float *x, int64_t n);
 /// One embedding row: out[i] = word[i] * word_scale + pos[i] + typ[i] over n floats, the word row
 /// int8 (word8, word_scale) or fp32 (word32 when word8 is NULL). Vectorised.
@@ -142,8 +143,9 @@ void ek_attention_head_ref(const float *q, const float *k, const float *v, int64
 /// Bytes of scratch ek_attention_head_i8 needs for n tokens and head width d (linear in n).
 int64_t ek_attention_i8_scratch(int32_t n, int32_t d);
 /// Self-attention of one head with int8 matmuls on the path `kern`: Q per row (asymmetric) and
-/// K per row (symmetric) for the scores, softmax kept as u = round(255 exp(s - max)) with a row scale and a mass-keeping offset, V per
-/// column (symmetric). Same arguments as ek_attention_head, no mask (a sequence has no padding).
+/// K per row (symmetric) for the scores, softmax kept as u = round(255 exp(s - max)) with a row
+/// scale and a mass-keeping offset, V per column (symmetric). Same arguments as ek_attention_head,
+/// no mask (a sequence has no padding).
 /// scratch: ek_attention_i8_scratch(n, d) bytes.
 void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k, const float *v, int64_t ld,
                           int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo);
