@@ -28,6 +28,8 @@ struct CommandSpec {
 /// Parsed command line: positionals, option values (by the option's long name), flags.
 struct Arguments {
     var positionals: [String] = []
+    /// Each positional's bytes exactly as the shell passed them (invalid UTF-8 kept as is).
+    var rawPositionals: [[UInt8]] = []
     var values: [String: [String]] = [:]
     var flags: Set<String> = []
     var wantsHelp = false
@@ -40,6 +42,8 @@ struct Arguments {
             i += 1
             if onlyPositionals || !a.hasPrefix("-") || a == "-" || isNumber(a) {
                 positionals.append(a)
+                rawPositionals.append(i - 1 < rawCommandArguments.count && args.count == rawCommandArguments.count
+                                      ? rawCommandArguments[i - 1] : Array(a.utf8))
                 continue
             }
             if a == "--" { onlyPositionals = true; continue }

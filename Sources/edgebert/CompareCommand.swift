@@ -20,18 +20,18 @@ enum CompareCommand {
         if a.wantsHelp { say(spec.help); return }
         let refPath = try a.required("--reference")
         let minCos = try a.double("--min-cosine", -1...1)
-        let texts = try Input.texts(positionals: a.positionals, file: a.value("--input"))
+        let texts = try Input.texts(positionals: a.rawPositionals, file: a.value("--input"))
         let model = try RuntimeOptions.embedder(a)
-        var tempPath: String? = nil
+        var temp: TemporaryFile? = nil
         var st = stat()
         if stat(refPath, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-            let p = "/tmp/edgebert-reference-\(getpid()).ebm"
+            temp = TemporaryFile(path: "/tmp/edgebert-reference-\(getpid()).ebm")
             var o = Converter.Options()
             o.dtype = .f32
-            try Converter.convert(hfDir: refPath, outPath: p, options: o)
-            tempPath = p
+            try Converter.convert(hfDir: refPath, outPath: temp!.path, options: o)
         }
-        defer { if let tempPath { unlink(tempPath) } }
+        let tempPath = temp?.path
+        defer { withExtendedLifetime(temp) {} }
         var ro = Embedder.Options()
         ro.maxLength = model.maxLength
         ro.threads = model.threads
@@ -89,7 +89,6 @@ enum CompareCommand {
             for (l, c) in layerCos.enumerated() { say("  layer \(l)".padding(12) + fixed(c, 6)) }
         }
         if let minCos, sorted[0] < minCos {
-            Output.flushStdout()
             throw .data("compare", "min cosine \(fixed(sorted[0], 6)) is below --min-cosine \(minCos)")
         }
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import EdgeBERT
 
 /// Options shared by embed, tokenize, compare and bench: the model and how it runs.
@@ -23,21 +26,34 @@ enum RuntimeOptions {
     }
 }
 
+/// What `embed` does with a line it cannot embed (invalid UTF-8; past the max length with
+/// --no-truncate): stop with an error naming it, leave it out, or write a null record in its place.
+enum OnError: String { case fail, skip, null }
+
 enum EmbedCommand {
     static let spec = CommandSpec(
         name: "embed", usage: "embed -m MODEL [TEXT...] [-i FILE] [options]",
-        summary: "Embed texts: the arguments, else the lines of -i FILE, else stdin (one text per line).",
+        summary: """
+        Embed texts: the arguments, else the lines of -i FILE, else stdin (one text per line).
+        Streams: reads a batch of lines, writes its records, and goes on, in memory that does not grow
+        with the input; records leave at once when the output is a pipe or a terminal.
+        """,
         options: RuntimeOptions.specs + [
             OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Read texts from FILE, one per line"),
-            OptionSpec(names: ["-o", "--output"], value: "FILE", help: "Write to FILE (atomically) instead of stdout"),
+            OptionSpec(names: ["-o", "--output"], value: "FILE", help: "Write to FILE (a new or regular file: through a temporary, renamed at the end)"),
             OptionSpec(names: ["--format"], value: "FMT", help: "jsonl (default), npy, or f32 (raw little-endian float32)"),
             OptionSpec(names: ["--pooling"], value: "MODE", help: "mean, cls, max, mean_sqrt_len or none (default: the model's)"),
             OptionSpec(names: ["--layer"], value: "N", help: "Hidden layer: 0 embeddings, L last, negative from the end"),
             OptionSpec(names: ["--normalize"], value: nil, help: "L2-normalise (default: the model's)"),
             OptionSpec(names: ["--no-normalize"], value: nil, help: "Do not L2-normalise"),
             OptionSpec(names: ["--no-truncate"], value: nil, help: "Refuse texts past the max length instead of cutting them"),
-            OptionSpec(names: ["--batch"], value: "N", help: "Texts per forward pass (default 1; same results, more memory)"),
+            OptionSpec(names: ["--batch"], value: "N", help: "Texts per forward pass (default 1; same results)"),
+            OptionSpec(names: ["--batch-tokens"], value: "N", help: "Tokens per forward pass at most (default: batch x max length, capped at 2048)"),
+            OptionSpec(names: ["--on-error"], value: "MODE", help: "A line that cannot be embedded: fail (default), skip, or null (a null record)"),
         ])
+
+    /// One text of the batch being formed: its line number and its text, or why it cannot be embedded.
+    struct Item { let number: Int; let text: String?; let problem: String? }
 
     static func run(_ args: [String]) throws(EdgeBERTError) {
         let a = try Arguments(args, spec: spec)
@@ -45,6 +61,8 @@ enum EmbedCommand {
         let format = a.value("--format") ?? "jsonl"
         guard ["jsonl", "npy", "f32"].contains(format) else { throw .usage("--format", "\"\(format)\" is not one of jsonl, npy, f32") }
         if a.flag("--normalize") && a.flag("--no-normalize") { throw .usage("--normalize", "conflicts with --no-normalize") }
+        let onErrorName = a.value("--on-error") ?? "fail"
+        guard let onError = OnError(rawValue: onErrorName) else { throw .usage("--on-error", "\"\(onErrorName)\" is not one of fail, skip, null") }
         let embedder = try RuntimeOptions.embedder(a) { (o: inout Embedder.Options) throws(EdgeBERTError) in
             if let p = a.value("--pooling") {
                 guard let mode = Pooling(name: p) else { throw .usage("--pooling", "\"\(p)\" is not one of mean, cls, max, mean_sqrt_len, none") }
@@ -55,65 +73,82 @@ enum EmbedCommand {
             if a.flag("--no-normalize") { o.normalize = false }
             o.truncate = !a.flag("--no-truncate")
             o.batch = try a.int("--batch", 1...4096) ?? 1
+            o.batchTokens = try a.int("--batch-tokens", 2...(1 << 22))
         }
-        let texts = try Input.texts(positionals: a.positionals, file: a.value("--input"))
+        let inputFile = a.value("--input")
+        let source = try TextSource(positionals: a.rawPositionals, file: inputFile)
+        let writer: RecordWriter
+        if let path = a.value("--output") {
+            writer = RecordWriter(try OutputFile(path: path, protecting: [embedder.model.path] + (inputFile.map { [$0] } ?? [])))
+        } else {
+            writer = Stdout.writer
+        }
+        let sink = try RecordSink(format: format, writer: writer, embedder: embedder, source: source, inputFile: inputFile,
+                                  onError: onError)
+        let progress = Progress(total: source.size)
         let H = embedder.dimension
-        // Compute everything first: an error on text 900 must not leave 899 lines behind.
-        var vectors: [[Float]] = []   // pooled: [texts][H]; none: [texts][tokens * H]
-        var counts: [Int] = []
-        if embedder.pooling != .none {
-            var flat = [Float](repeating: 0, count: texts.count * H)
-            var n = [Int](repeating: 0, count: texts.count)
-            try flat.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
-                try n.withUnsafeMutableBufferPointer { (nb: inout UnsafeMutableBufferPointer<Int>) throws(EdgeBERTError) in
-                    do throws(EdgeBERTError) {
-                        try embedder.embed(texts, into: b, tokens: nb)
-                    } catch {
-                        throw texts.count > 1 ? error : .data(error.what == "text 1" ? "text" : error.what, error.why)
+        let batch = embedder.batch
+        var vectors = [Float](repeating: 0, count: batch * H)   // [batch][H] pooled results of one pass
+        var counts = [Int](repeating: 0, count: batch)
+        var items: [Item] = []
+        var texts: [String] = []
+        items.reserveCapacity(batch)
+        texts.reserveCapacity(batch)
+        var done = false
+        while !done {
+            // A batch: one line (waiting for it if need be), then whatever more is already buffered.
+            items.removeAll(keepingCapacity: true)
+            texts.removeAll(keepingCapacity: true)
+            while items.count < batch && (items.isEmpty || source.hasBuffered) {
+                guard let line = try source.next() else { done = true; break }
+                let item = check(line, embedder: embedder)
+                if let problem = item.problem, onError == .fail { throw .data("\(source.what) \(item.number)", problem) }
+                items.append(item)
+                if let t = item.text { texts.append(t) }
+            }
+            if items.isEmpty { break }
+            if embedder.pooling != .none && !texts.isEmpty {
+                try vectors.withUnsafeMutableBufferPointer { (v: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
+                    try counts.withUnsafeMutableBufferPointer { (n: inout UnsafeMutableBufferPointer<Int>) throws(EdgeBERTError) in
+                        try embedder.embed(texts, into: v, tokens: n)
                     }
                 }
             }
-            vectors = (0..<texts.count).map { Array(flat[($0 * H)..<(($0 + 1) * H)]) }
-            counts = n
-        }
-        for (i, t) in texts.enumerated() where embedder.pooling == .none {
-            do throws(EdgeBERTError) {
-                let rows = try embedder.tokenVectors(t)
-                vectors.append(rows.flatMap { $0 })
-                counts.append(rows.count)
-            } catch {
-                throw .data(texts.count > 1 ? "text \(i + 1)" : error.what, error.why)
-            }
-        }
-        let out = try Output(path: a.value("--output"))
-        switch format {
-        case "jsonl":
-            for (v, n) in zip(vectors, counts) {
-                var line = "{\"embedding\":"
+            var k = 0
+            for item in items {
+                if item.text == nil {
+                    if onError == .null { try sink.null(problem: item.problem ?? "") }
+                    continue
+                }
                 if embedder.pooling == .none {
-                    line += "[" + (0..<n).map { t in "[" + v[(t * H)..<((t + 1) * H)].map(jsonNumber).joined(separator: ",") + "]" }
-                        .joined(separator: ",") + "]"
+                    let rows = try embedder.tokenVectors(item.text!)
+                    try sink.tokens(rows)
                 } else {
-                    line += "[" + v.map(jsonNumber).joined(separator: ",") + "]"
+                    try vectors.withUnsafeBufferPointer { (v: UnsafeBufferPointer<Float>) throws(EdgeBERTError) in
+                        try sink.vector(UnsafeBufferPointer(rebasing: v[(k * H)..<((k + 1) * H)]), tokens: counts[k])
+                    }
                 }
-                line += ",\"n_tokens\":\(n)}\n"
-                try out.write(line)
+                k += 1
             }
-        case "npy":
-            let shape: [Int]
-            if embedder.pooling == .none {
-                guard Set(counts).count == 1 else {
-                    throw .usage("--format npy", "token vectors of texts with different token counts do not fit one array; use jsonl or one text")
-                }
-                shape = [texts.count, counts[0], H]
-            } else {
-                shape = [texts.count, H]
-            }
-            try out.write(bytes: npyHeader(shape: shape))
-            for v in vectors { try out.write(floats: v) }
-        default:
-            for v in vectors { try out.write(floats: v) }
+            try writer.endOfBatch()
+            progress.update(texts: sink.records, bytes: source.bytesConsumed)
         }
-        try out.finish()
+        progress.finish()
+        try sink.finish()
+    }
+
+    /// Decodes and checks one line: invalid UTF-8, or too long with --no-truncate, is a problem.
+    static func check(_ line: Line, embedder: Embedder) -> Item {
+        guard let text = TextSource.decode(line) else { return Item(number: line.number, text: nil, problem: "invalid UTF-8") }
+        if !embedder.truncate {
+            if line.truncated {
+                return Item(number: line.number, text: nil, problem: "longer than \(TextSource.maxLineBytes) bytes (drop --no-truncate to cut it)")
+            }
+            if let n = embedder.tokenCountPastMax(text) {
+                return Item(number: line.number, text: nil,
+                            problem: "\(n) tokens, past the max length of \(embedder.maxLength) (drop --no-truncate to cut it)")
+            }
+        }
+        return Item(number: line.number, text: text, problem: nil)
     }
 }

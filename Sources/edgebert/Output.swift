@@ -3,69 +3,70 @@ import Glibc
 #endif
 import EdgeBERT
 
-/// Where results go: stdout through a buffer, or a file written atomically (-o FILE), so a
-/// failure part way never leaves a half-written file.
-final class Output {
-    nonisolated(unsafe) static var stdoutBuffer: [UInt8] = []
-    private let file: AtomicFileWriter?
+/// Records on their way out: gathered in a 64 KiB buffer and written to an `OutputFile` when the
+/// buffer fills, at the end of every batch when a reader may be waiting (a pipe, FIFO, socket or
+/// terminal), and at `finish()`. Every write is checked: a failure is an error, never dropped.
+final class RecordWriter {
+    let file: OutputFile
     private var buffer: [UInt8] = []
+    static let bufferBytes = 1 << 16
 
-    init(path: String?) throws(EdgeBERTError) {
-        file = try path.map { (p: String) throws(EdgeBERTError) in try AtomicFileWriter(path: p) }
+    init(_ file: OutputFile) {
+        self.file = file
+        buffer.reserveCapacity(Self.bufferBytes + 4096)
     }
 
-    func write(_ s: String) throws(EdgeBERTError) {
+    func append(_ s: String) throws(EdgeBERTError) {
         buffer.append(contentsOf: s.utf8)
-        if buffer.count > 1 << 16 { try drain() }
+        if buffer.count >= Self.bufferBytes { try flush() }
     }
 
-    func write(bytes: [UInt8]) throws(EdgeBERTError) {
+    func append(bytes: [UInt8]) throws(EdgeBERTError) {
         buffer.append(contentsOf: bytes)
-        if buffer.count > 1 << 16 { try drain() }
+        if buffer.count >= Self.bufferBytes { try flush() }
     }
 
     /// Raw little-endian float32.
-    func write(floats: [Float]) throws(EdgeBERTError) {
-        floats.withUnsafeBytes { buffer.append(contentsOf: $0) }
-        if buffer.count > 1 << 16 { try drain() }
+    func append(floats: UnsafeBufferPointer<Float>) throws(EdgeBERTError) {
+        buffer.append(contentsOf: UnsafeRawBufferPointer(floats))
+        if buffer.count >= Self.bufferBytes { try flush() }
     }
 
-    private func drain() throws(EdgeBERTError) {
-        if let file {
-            try file.append(buffer)
-        } else {
-            Output.stdoutBuffer.append(contentsOf: buffer)
-            Output.flushStdout()
-        }
+    /// A batch is complete: hand it to a waiting reader now.
+    func endOfBatch() throws(EdgeBERTError) {
+        if file.isInteractive { try flush() }
+    }
+
+    func flush() throws(EdgeBERTError) {
+        guard !buffer.isEmpty else { return }
+        try file.write(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Everything written; for a file, fsync and rename into place.
+    /// Everything written; a file written through a temporary name is synced and renamed.
     func finish() throws(EdgeBERTError) {
-        try drain()
-        try file?.commit()
-    }
-
-    static func flushStdout() {
-        var off = 0
-        while off < stdoutBuffer.count {
-            let n = stdoutBuffer.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE { exit(0) }
-                break
-            }
-            off += n
-        }
-        stdoutBuffer.removeAll(keepingCapacity: true)
+        try flush()
+        try file.commit()
     }
 }
 
-/// Writes `print`-style text through the same stdout buffer.
+/// Standard output for every command: `say` lines and `embed`'s records share one buffer.
+enum Stdout {
+    nonisolated(unsafe) static let writer = RecordWriter(OutputFile.standardOutput())
+    /// The first write error met by `say` (which cannot throw); reported when the command ends.
+    nonisolated(unsafe) static var pendingError: EdgeBERTError?
+
+    /// Writes what is buffered; throws the first error met since the start.
+    static func flush() throws(EdgeBERTError) {
+        if let e = pendingError { throw e }
+        try writer.flush()
+    }
+}
+
+/// Writes a line of text to standard output (buffered; errors surface at the command's end).
 func say(_ s: String) {
-    Output.stdoutBuffer.append(contentsOf: s.utf8)
-    Output.stdoutBuffer.append(0x0A)
-    if Output.stdoutBuffer.count > 1 << 16 { Output.flushStdout() }
+    guard Stdout.pendingError == nil else { return }
+    do throws(EdgeBERTError) { try Stdout.writer.append(s + "\n") } catch { Stdout.pendingError = error }
 }
 
 /// Shortest round-trip text of a float (valid JSON: non-finite values become null).
@@ -92,12 +93,15 @@ func jsonString(_ s: String) -> String {
     return out + "\""
 }
 
-/// The .npy header for a little-endian float32 array of `shape`, padded to 64 bytes.
-func npyHeader(shape: [Int]) -> [UInt8] {
+/// The .npy header for a little-endian float32 array of `shape`, padded with spaces to
+/// `length` bytes (a multiple of 64, large enough for any shape: 128 holds three 20-digit sizes).
+/// A fixed length lets a streamed file's header be rewritten in place once the count is known.
+func npyHeader(shape: [Int], length: Int = 128) -> [UInt8] {
     let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
     var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
     let base = 10 + dict.utf8.count + 1
-    dict += String(repeating: " ", count: (64 - base % 64) % 64) + "\n"
+    precondition(base <= length, "npy header longer than its reserved length")
+    dict += String(repeating: " ", count: length - base) + "\n"
     var h: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
     let len = UInt16(dict.utf8.count)
     h += [UInt8(len & 0xFF), UInt8(len >> 8)]

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import EdgeBERT
 
 enum QuantizeCommand {
@@ -32,7 +35,23 @@ enum QuantizeCommand {
         if let alpha = try a.double("--smoothing", 0...1) { options.smoothing = Float(alpha) }
         if let e = try a.double("--max-error", 0...10) { options.maxOutputError = e }
         if let file = a.value("--calibration") { options.calibrationTexts = try Input.texts(positionals: [], file: file) }
-        let report = try Converter.convert(hfDir: a.positionals[0], outPath: out, options: options)
+        let progress = Progress(total: nil, label: "quantize")
+        if !a.flag("--quiet") && isatty(2) != 0 {
+            options.progress = { share, step in
+                let line = "\r\u{1B}[Kquantize: \(Int(share * 100))% \(step)"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+            }
+        }
+        let report: Converter.Report
+        do throws(EdgeBERTError) {
+            report = try Converter.convert(hfDir: a.positionals[0], outPath: out, options: options)
+        } catch {
+            progress.status("")
+            progress.finish()
+            throw error
+        }
+        progress.status("")
+        progress.finish()
         if a.flag("--quiet") { return }
         if options.dtype == .i8 {
             say("matrix                                   shape        stored     weight err  output err (calibration)")
@@ -54,6 +73,7 @@ enum QuantizeCommand {
 
 /// 4 significant digits without Foundation.
 func format4(_ v: Double) -> String {
+    guard v.isFinite else { return "\(v)" }
     if v == 0 { return "0" }
     var exp = 0
     var m = abs(v)

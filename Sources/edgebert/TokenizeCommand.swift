@@ -3,7 +3,7 @@ import EdgeBERT
 enum TokenizeCommand {
     static let spec = CommandSpec(
         name: "tokenize", usage: "tokenize -m MODEL [TEXT...] [-i FILE]",
-        summary: "Print, per text, one JSON line with the ids ([CLS] and [SEP] included, truncated as embed does)\nand the WordPiece tokens.",
+        summary: "Print, per text, one JSON line with the ids ([CLS] and [SEP] included, truncated as embed does)\nand the WordPiece tokens. Streams like embed.",
         options: [
             OptionSpec(names: ["-m", "--model"], value: "MODEL", help: "The model file"),
             OptionSpec(names: ["--max-length"], value: "N", help: "Longest input in tokens (default: the model's)"),
@@ -17,11 +17,13 @@ enum TokenizeCommand {
         let c = model.config
         let maxLength = try a.int("--max-length", 2...c.maxPositions) ?? c.maxSequenceLength
         let tokenizer = WordPieceTokenizer(vocab: model.vocab, options: c.tokenizer, special: c.special)
-        let texts = try Input.texts(positionals: a.positionals, file: a.value("--input"))
-        for t in texts {
+        let source = try TextSource(positionals: a.rawPositionals, file: a.value("--input"))
+        while let line = try source.next() {
+            guard let t = TextSource.decode(line) else { throw .data("\(source.what) \(line.number)", "invalid UTF-8") }
             let ids = tokenizer.encode(t, maxTokens: maxLength)
-            say("{\"ids\":[" + ids.map { String($0) }.joined(separator: ",") + "],\"tokens\":["
-                + ids.map { jsonString(model.vocab[Int($0)]) }.joined(separator: ",") + "]}")
+            try Stdout.writer.append("{\"ids\":[" + ids.map { String($0) }.joined(separator: ",") + "],\"tokens\":["
+                + ids.map { jsonString(model.vocab[Int($0)]) }.joined(separator: ",") + "]}\n")
+            if !source.hasBuffered { try Stdout.writer.endOfBatch() }
         }
     }
 }

@@ -3,11 +3,11 @@ import Glibc
 #endif
 import EdgeBERT
 
-let version = "0.1.0"
+let version = "0.2.0"
 
 let commands: [(String, String)] = [
     ("quantize", "Convert a Hugging Face BERT folder into one int8 model file"),
-    ("embed", "Embed texts (arguments, -i FILE or stdin, one per line)"),
+    ("embed", "Embed texts (arguments, -i FILE or stdin, one per line), streaming"),
     ("tokenize", "Show the WordPiece ids and tokens the model sees"),
     ("compare", "Compare a model's embeddings with a float reference"),
     ("bench", "Measure latency, throughput and memory"),
@@ -25,24 +25,38 @@ Commands:
 Run `edgebert <command> --help` for a command's options.
 """
 
+/// Prints `edgebert: <what>: <why>` on one line and exits 1 (data) or 2 (usage). What was already
+/// written to stdout is complete records; the rest of the buffer is written first.
 func fail(_ e: EdgeBERTError) -> Never {
-    Output.flushStdout()
-    var msg = "edgebert: \(e.what): \(e.why)\n"
+    if Stdout.pendingError == nil { try? Stdout.writer.flush() }
+    let oneLine = "edgebert: \(e.what): \(e.why)".map { $0 == "\n" || $0 == "\r" ? " " : $0 }
+    var msg = String(oneLine) + "\n"
     msg.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     exit(e.kind == .usage ? 2 : 1)
 }
 
-signal(SIGPIPE, SIG_IGN)
-var argv = Array(CommandLine.arguments.dropFirst())
+/// The arguments after the command, byte for byte as the shell passed them: a text argument that
+/// is not valid UTF-8 must be reported (or skipped) like such a line in a file, not repaired.
+nonisolated(unsafe) var rawCommandArguments: [[UInt8]] = []
+
+signal(SIGPIPE, SIG_IGN)  // a closed reader becomes EPIPE on write, reported like any failed write
+SignalCleanup.install()   // temporaries go on SIGINT/SIGTERM/SIGHUP; exit 130/143/129
+var raw: [[UInt8]] = []
+for i in 1..<Int(CommandLine.argc) {
+    guard let p = CommandLine.unsafeArgv[i] else { continue }
+    raw.append(Array(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))))
+}
+var argv = raw.map { String(decoding: $0, as: UTF8.self) }
 guard let command = argv.first else {
     print(topHelp)
     exit(2)
 }
 argv.removeFirst()
+rawCommandArguments = Array(raw.dropFirst())
 do throws(EdgeBERTError) {
     switch command {
-    case "-h", "--help", "help": print(topHelp)
-    case "--version", "-V", "version": print("edgebert \(version)")
+    case "-h", "--help", "help": say(topHelp)
+    case "--version", "-V", "version": say("edgebert \(version)")
     case "quantize": try QuantizeCommand.run(argv)
     case "embed": try EmbedCommand.run(argv)
     case "tokenize": try TokenizeCommand.run(argv)
@@ -51,7 +65,7 @@ do throws(EdgeBERTError) {
     case "bench": try BenchCommand.run(argv)
     default: throw .usage(command, "unknown command (see `edgebert --help`)")
     }
-    Output.flushStdout()
+    try Stdout.flush()
 } catch {
     fail(error)
 }

@@ -1,9 +1,9 @@
 import CKernels
 
 public enum Checksum {
-    /// CRC32C (Castagnoli) of `bytes`.
-    public static func crc32c(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard let base = bytes.baseAddress else { return 0 }
-        return ek_crc32c(0, base, bytes.count)
+    /// CRC32C (Castagnoli) of `bytes`, continuing from `crc` (0 to start).
+    public static func crc32c(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return ek_crc32c(crc, base, bytes.count)
     }
 }

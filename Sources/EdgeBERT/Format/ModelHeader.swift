@@ -9,13 +9,17 @@
 ///     76  [CLS] [SEP] [PAD] [UNK] [MASK] ids  5 x u32
 ///     96  weight dtype u32            100 tensor count u32        104 tensor table offset u64
 ///     112 vocabulary offset u64       120 vocabulary bytes u64    128 vocabulary count u32, 0
-///     136 data offset u64             144 data bytes u64          152..256 zero
+///     136 data offset u64             144 data bytes u64
+///     152 CRC32C of bytes [16, data offset) with these four bytes as zero: header, table and
+///         vocabulary, checked at every open (the CRC at 12, over everything, by `inspect --verify`)
+///     156..256 zero
 public struct ModelHeader: Equatable, Sendable {
     public static let magic: [UInt8] = Array("EDGEBERT".utf8)
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     public static let size = 256
     public static let checksumOffset = 12
     public static let checkedFrom = 16
+    public static let metaChecksumOffset = 152
 
     public var config: ModelConfig
     public var weightDType: DType
@@ -27,6 +31,8 @@ public struct ModelHeader: Equatable, Sendable {
     public var dataOffset: UInt64 = 0
     public var dataBytes: UInt64 = 0
     public var checksum: UInt32 = 0
+    /// CRC32C of the header, table and vocabulary (see the layout above).
+    public var metaChecksum: UInt32 = 0
 
     public init(config: ModelConfig, weightDType: DType) {
         self.config = config
@@ -63,6 +69,7 @@ public struct ModelHeader: Equatable, Sendable {
         w.u32(0)
         w.u64(dataOffset)
         w.u64(dataBytes)
+        w.u32(metaChecksum)
         w.zeros(Self.size - w.bytes.count)
         return w.bytes
     }
@@ -115,7 +122,24 @@ public struct ModelHeader: Equatable, Sendable {
         _ = try r.u32()
         h.dataOffset = try r.u64()
         h.dataBytes = try r.u64()
+        h.metaChecksum = try r.u32()
+        guard h.dataOffset >= UInt64(size), h.dataOffset <= UInt64(bytes.count) else {
+            throw .data(path, "data offset \(h.dataOffset) lies outside the file (\(bytes.count) bytes): truncated or corrupt")
+        }
+        let meta = metaCRC(bytes, dataOffset: Int(h.dataOffset))
+        guard meta == h.metaChecksum else {
+            throw .data(path, "header checksum mismatch (stored \(hex(h.metaChecksum)), computed \(hex(meta))): the file is corrupt")
+        }
         try config.validate(path)
         return h
+    }
+
+    /// CRC32C of bytes [16, dataOffset) with the four bytes at `metaChecksumOffset` taken as zero.
+    /// `dataOffset` must lie in [size, bytes.count].
+    static func metaCRC(_ bytes: UnsafeRawBufferPointer, dataOffset: Int) -> UInt32 {
+        let zero: [UInt8] = [0, 0, 0, 0]
+        var crc = Checksum.crc32c(UnsafeRawBufferPointer(rebasing: bytes[checkedFrom..<metaChecksumOffset]))
+        crc = zero.withUnsafeBytes { Checksum.crc32c($0, continuing: crc) }
+        return Checksum.crc32c(UnsafeRawBufferPointer(rebasing: bytes[(metaChecksumOffset + 4)..<dataOffset]), continuing: crc)
     }
 }

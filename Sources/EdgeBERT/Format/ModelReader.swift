@@ -34,38 +34,49 @@ public final class ModelFile: @unchecked Sendable {
         func check(_ ok: Bool, _ why: @autoclosure () -> String) throws(EdgeBERTError) {
             if !ok { throw .data(path, why()) }
         }
-        try check(header.tensorCount <= 100_000, "tensor count \(header.tensorCount) is not plausible")
-        let tableEnd = header.tableOffset + UInt64(header.tensorCount) * UInt64(TensorEntry.size)
-        try check(header.tableOffset >= UInt64(ModelHeader.size) && tableEnd <= UInt64(size),
-                  "tensor table [\(header.tableOffset), \(tableEnd)) runs past the end of the file (\(size) bytes): truncated?")
-        try check(header.vocabOffset >= tableEnd && header.vocabOffset + header.vocabBytes <= UInt64(size),
-                  "vocabulary runs past the end of the file (\(size) bytes): truncated?")
-        try check(header.dataOffset + header.dataBytes <= UInt64(size),
-                  "tensor data ends at byte \(header.dataOffset + header.dataBytes), the file has \(size): truncated?")
-        var r = ByteReader(bytes, at: Int(header.tableOffset), what: path)
+        // Every region as `offset <= size && length <= size - offset`: no sum can overflow, and
+        // no error message does arithmetic on what the file says.
+        func inside(_ offset: UInt64, _ length: UInt64) -> Bool {
+            offset <= UInt64(size) && length <= UInt64(size) - offset
+        }
+        let h = header
+        try check(h.tensorCount <= 100_000, "tensor count \(h.tensorCount) is not plausible")
+        let tableBytes = UInt64(h.tensorCount) * UInt64(TensorEntry.size)
+        try check(h.tableOffset >= UInt64(ModelHeader.size) && inside(h.tableOffset, tableBytes),
+                  "tensor table of \(h.tensorCount) entries at offset \(h.tableOffset) runs past the end of the file (\(size) bytes): truncated?")
+        let tableEnd = h.tableOffset + tableBytes
+        try check(h.vocabOffset >= tableEnd && inside(h.vocabOffset, h.vocabBytes),
+                  "vocabulary of \(h.vocabBytes) bytes at offset \(h.vocabOffset) runs past the end of the file (\(size) bytes): truncated?")
+        try check(h.dataOffset >= h.vocabOffset && h.dataOffset - h.vocabOffset >= h.vocabBytes && inside(h.dataOffset, h.dataBytes),
+                  "tensor data of \(h.dataBytes) bytes at offset \(h.dataOffset) runs past the end of the file (\(size) bytes): truncated?")
+        // A vocabulary of n tokens needs at least n - 1 separators: checked before any reservation.
+        try check(UInt64(h.vocabCount) == UInt64(h.config.vocabSize) && UInt64(h.vocabCount) <= h.vocabBytes + 1,
+                  "the header's vocabulary count \(h.vocabCount) does not match the config's \(h.config.vocabSize) or the \(h.vocabBytes) vocabulary bytes")
+        let dataStart = Int(h.dataOffset), dataEnd = Int(h.dataOffset + h.dataBytes)
+        var r = ByteReader(bytes, at: Int(h.tableOffset), what: path)
         var entries: [TensorEntry] = []
         var index: [String: Int] = [:]
-        for _ in 0..<Int(header.tensorCount) {
+        entries.reserveCapacity(Int(h.tensorCount))
+        for _ in 0..<Int(h.tensorCount) {
             let e = try TensorEntry.decode(&r)
             let expected = e.dtype.byteCount(shape: e.shape)
             try check(expected == e.length, "tensor \(e.name): \(e.length) bytes stored, its shape \(e.shape) needs \(expected)")
             try check(e.offset % ModelWriter.alignment == 0, "tensor \(e.name): offset \(e.offset) is not 64-byte aligned")
-            try check(e.offset >= Int(header.dataOffset) && e.offset <= size && size - e.offset >= e.length,
-                      "tensor \(e.name): bytes [\(e.offset), \(e.offset + e.length)) lie outside the file (\(size) bytes): truncated?")
+            try check(e.offset >= dataStart && e.offset <= dataEnd && e.length <= dataEnd - e.offset,
+                      "tensor \(e.name): \(e.length) bytes at offset \(e.offset) lie outside the data region (\(dataStart)..<\(dataEnd)): truncated?")
             try check(index[e.name] == nil, "tensor \(e.name) appears twice")
             index[e.name] = entries.count
             entries.append(e)
         }
         self.entries = entries
         self.index = index
-        let blob = UnsafeRawBufferPointer(rebasing: bytes[Int(header.vocabOffset)..<Int(header.vocabOffset + header.vocabBytes)])
+        let blob = UnsafeRawBufferPointer(rebasing: bytes[Int(h.vocabOffset)..<(Int(h.vocabOffset) + Int(h.vocabBytes))])
         var vocab: [String] = []
-        vocab.reserveCapacity(Int(header.vocabCount))
+        vocab.reserveCapacity(Int(h.vocabCount))
         for piece in blob.split(separator: 0x0A, omittingEmptySubsequences: false) {
             vocab.append(String(decoding: piece, as: UTF8.self))
         }
-        try check(vocab.count == Int(header.vocabCount) && vocab.count == header.config.vocabSize,
-                  "vocabulary holds \(vocab.count) tokens, the header says \(header.vocabCount) and the config \(header.config.vocabSize)")
+        try check(vocab.count == Int(h.vocabCount), "vocabulary holds \(vocab.count) tokens, the header says \(h.vocabCount)")
         self.vocab = vocab
     }
 

@@ -23,7 +23,7 @@ public enum ModelWriter {
     public static let alignment = 64
 
     public static func write(path: String, config: ModelConfig, weightDType: DType, vocab: [String],
-                             tensors: [PendingTensor]) throws(EdgeBERTError) {
+                             tensors: [PendingTensor], protecting: [String] = []) throws(EdgeBERTError) {
         var header = ModelHeader(config: config, weightDType: weightDType)
         header.tensorCount = UInt32(tensors.count)
         header.tableOffset = UInt64(ModelHeader.size)
@@ -61,14 +61,18 @@ public enum ModelWriter {
             body.bytes.append(contentsOf: t.data)
             body.pad(to: alignment)
         }
+        let meta = body.bytes.withUnsafeBytes { ModelHeader.metaCRC($0, dataOffset: dataStart) }
+        withUnsafeBytes(of: meta.littleEndian) { c in
+            for i in 0..<4 { body.bytes[ModelHeader.metaChecksumOffset + i] = c[i] }
+        }
         let crc = body.bytes.withUnsafeBytes { b in
             Checksum.crc32c(UnsafeRawBufferPointer(rebasing: b[ModelHeader.checkedFrom...]))
         }
         withUnsafeBytes(of: crc.littleEndian) { c in
             for i in 0..<4 { body.bytes[ModelHeader.checksumOffset + i] = c[i] }
         }
-        let out = try AtomicFileWriter(path: path)
-        try out.append(body.bytes)
+        let out = try OutputFile(path: path, protecting: protecting)
+        try out.write(body.bytes)
         try out.commit()
     }
 }

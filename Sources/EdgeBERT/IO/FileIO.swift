@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 
 /// Reads a whole (small) file: configs, vocabularies.
 func readWholeFile(_ path: String) throws(EdgeBERTError) -> [UInt8] {
@@ -17,63 +18,198 @@ func fileExists(_ path: String) -> Bool {
     return stat(path, &st) == 0
 }
 
-/// Writes a file atomically: a temporary name beside it, fsync, rename. On any failure the
-/// temporary file is removed and the destination is untouched.
-public final class AtomicFileWriter {
+/// The identity of an existing file (device, inode), following symlinks; nil when it does not exist.
+func fileIdentity(_ path: String) -> (dev: UInt64, ino: UInt64)? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return (UInt64(st.st_dev), UInt64(st.st_ino))
+}
+
+/// The canonical absolute path of an existing file or folder (symlinks resolved), else nil.
+func realPath(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+}
+
+/// Where output goes, written so that nothing is ever lost or half-written silently:
+/// - a path that does not exist yet, or names a regular file (through symlinks): a temporary file
+///   beside it (removed on SIGINT/SIGTERM/SIGHUP too), fsync, then rename over the target at
+///   `commit()`; a failure or an early exit leaves the target untouched;
+/// - an existing FIFO, character device or socket, and anything under /dev or /proc (such as
+///   /dev/stdout): opened and written in place, never replaced;
+/// - standard output (`standardOutput()`): written in place.
+/// Every write is checked; a short write, ENOSPC, EIO or EPIPE is an error naming the output.
+public final class OutputFile {
+    /// The path as given ("stdout" for standard output).
     public let path: String
-    let tempPath: String
+    /// True when written in place (no temporary, no rename).
+    public let inPlace: Bool
+    /// True when the output can be rewritten at an offset (a regular file not opened for
+    /// appending): `write(_:at:)`.
+    public let isSeekable: Bool
+    /// The file offset where this output's first byte goes (0 but for a shared standard output).
+    public let startOffset: Int
+    /// True for a pipe, FIFO, socket or terminal: a reader may be waiting for each record.
+    public let isInteractive: Bool
     private var fd: Int32
-    private var done = false
+    private let ownsFD: Bool
+    private let tempPath: String?
+    private let finalPath: String
+    private var cleanupSlot: Int32 = -1
+    private var committed = false
     public private(set) var bytesWritten: Int = 0
 
-    public init(path: String) throws(EdgeBERTError) {
+    /// Opens `path` for writing as described above. `protecting` lists files that must never be
+    /// overwritten (the model being read, the checkpoint being converted): naming one is an error.
+    public init(path: String, protecting: [String] = []) throws(EdgeBERTError) {
         self.path = path
-        tempPath = path + ".tmp-\(getpid())"
-        fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw systemError(path, "cannot create") }
+        guard !path.isEmpty else { throw .usage("-o", "an empty output path") }
+        if let id = fileIdentity(path) {
+            for p in protecting {
+                if let pid = fileIdentity(p), pid == id {
+                    throw .usage(path, "is the input \(p): refusing to overwrite it (choose another output path)")
+                }
+            }
+        }
+        var st = stat()
+        let exists = stat(path, &st) == 0
+        let special = path.hasPrefix("/dev/") || path.hasPrefix("/proc/")
+        if exists && ((st.st_mode & S_IFMT) == S_IFDIR) { throw .data(path, "is a folder, not a file") }
+        if special || (exists && (st.st_mode & S_IFMT) != S_IFREG) {
+            fd = open(path, O_WRONLY | O_CLOEXEC | (exists ? 0 : O_CREAT), 0o644)
+            guard fd >= 0 else { throw systemError(path, "cannot open for writing") }
+            ownsFD = true
+            inPlace = true
+            tempPath = nil
+            finalPath = path
+        } else {
+            // Write beside the real file (through symlinks) so the rename stays on one file system
+            // and replaces the file, not the link.
+            let target = exists ? (realPath(path) ?? path) : path
+            let temp = target + ".tmp-\(getpid())"
+            cleanupSlot = ek_cleanup_add(temp)
+            ek_cleanup_install()
+            fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                let e = systemError(path, "cannot create")
+                ek_cleanup_remove(cleanupSlot)
+                throw e
+            }
+            ownsFD = true
+            inPlace = false
+            tempPath = temp
+            finalPath = target
+        }
+        (isSeekable, isInteractive, startOffset) = Self.kind(of: fd)
     }
 
-    /// Writes all bytes; returns 0 or the errno of the failure.
-    private func writeAll(_ buffer: UnsafeRawBufferPointer) -> Int32 {
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+    /// Whether `fd` can be rewritten at an offset, whether a reader may wait on it, and its offset.
+    private static func kind(of fd: Int32) -> (seekable: Bool, interactive: Bool, offset: Int) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return (false, true, 0) }
+        let kind = st.st_mode & S_IFMT
+        let appending = (fcntl(fd, F_GETFL) & O_APPEND) != 0  // pwrite would append, not overwrite
+        let offset = kind == S_IFREG ? Int(lseek(fd, 0, SEEK_CUR)) : 0
+        return (kind == S_IFREG && !appending && offset >= 0, kind == S_IFIFO || kind == S_IFSOCK || isatty(fd) != 0, max(offset, 0))
+    }
+
+    private init(standardOutput: ()) {
+        path = "stdout"
+        fd = 1
+        ownsFD = false
+        inPlace = true
+        tempPath = nil
+        finalPath = "stdout"
+        (isSeekable, isInteractive, startOffset) = Self.kind(of: 1)
+    }
+
+    /// Standard output, written in place.
+    public static func standardOutput() -> OutputFile { OutputFile(standardOutput: ()) }
+
+    /// Writes all bytes, retrying short writes and EINTR; returns 0 or the errno of the failure.
+    private func writeAll(_ buffer: UnsafeRawBufferPointer, at offset: Int? = nil) -> Int32 {
+        var done = 0
+        while done < buffer.count {
+            let n = offset.map { pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t($0 + done)) }
+                ?? Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 return errno
             }
-            offset += n
+            if n == 0 { return EIO }
+            done += n
         }
         return 0
     }
 
-    public func append(_ buffer: UnsafeRawBufferPointer) throws(EdgeBERTError) {
+    /// Appends bytes.
+    public func write(_ buffer: UnsafeRawBufferPointer) throws(EdgeBERTError) {
         let code = writeAll(buffer)
         guard code == 0 else { throw .data(path, "cannot write: \(errnoText(code).lowercasedFirst)") }
         bytesWritten += buffer.count
     }
 
-    public func append(_ bytes: [UInt8]) throws(EdgeBERTError) {
+    /// Appends bytes.
+    public func write(_ bytes: [UInt8]) throws(EdgeBERTError) {
         let code = bytes.withUnsafeBytes { writeAll($0) }
         guard code == 0 else { throw .data(path, "cannot write: \(errnoText(code).lowercasedFirst)") }
         bytesWritten += bytes.count
     }
 
-    /// fsync and rename into place.
+    /// Overwrites bytes at `offset` (a seekable output only), e.g. a header whose counts are known
+    /// at the end.
+    public func write(_ bytes: [UInt8], at offset: Int) throws(EdgeBERTError) {
+        precondition(isSeekable, "write(at:) on an output that cannot seek")
+        let code = bytes.withUnsafeBytes { writeAll($0, at: offset) }
+        guard code == 0 else { throw .data(path, "cannot write: \(errnoText(code).lowercasedFirst)") }
+    }
+
+    /// Everything is written: a replaced file is synced and renamed into place; a file written in
+    /// place is synced when it is a regular file (pipes and devices have nothing to sync).
     public func commit() throws(EdgeBERTError) {
-        guard fsync(fd) == 0 else { throw systemError(path, "cannot sync") }
-        close(fd)
-        fd = -1
-        guard rename(tempPath, path) == 0 else {
-            let e = systemError(path, "cannot rename into place")
-            unlink(tempPath)
-            throw e
+        if let tempPath {
+            guard fsync(fd) == 0 else { throw systemError(path, "cannot sync") }
+            guard close(fd) == 0 else { fd = -1; throw systemError(path, "cannot close") }
+            fd = -1
+            guard rename(tempPath, finalPath) == 0 else { throw systemError(path, "cannot rename into place") }
+            ek_cleanup_remove(cleanupSlot)
+            cleanupSlot = -1
+        } else if isSeekable && fd != 1 {
+            guard fsync(fd) == 0 else { throw systemError(path, "cannot sync") }
         }
-        done = true
+        committed = true
     }
 
     deinit {
-        if fd >= 0 { close(fd) }
-        if !done { unlink(tempPath) }
+        if ownsFD && fd >= 0 { close(fd) }
+        if let tempPath, !committed { unlink(tempPath) }
+        ek_cleanup_remove(cleanupSlot)
+    }
+}
+
+/// Signal handling for command-line tools: temporary files of every open `OutputFile` (and the
+/// converter's scratch files) are removed when SIGINT, SIGTERM or SIGHUP ends the process, which
+/// then exits with 128 + the signal (130, 143, 129).
+public enum SignalCleanup {
+    /// Installs the handlers (once; later calls do nothing).
+    public static func install() { ek_cleanup_install() }
+}
+
+/// A scratch file that must not outlive its owner: removed when this object goes, and by the
+/// signal handlers of `SignalCleanup` if the process is interrupted first.
+public final class TemporaryFile {
+    /// Where the scratch file is (it need not exist yet).
+    public let path: String
+    private var slot: Int32
+
+    public init(path: String) {
+        self.path = path
+        slot = ek_cleanup_add(path)
+    }
+
+    deinit {
+        unlink(path)
+        ek_cleanup_remove(slot)
     }
 }

@@ -5,28 +5,58 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 
 /// A whole file mapped read-only into memory. Pages stay clean page cache (shared, evictable),
 /// never anonymous memory. Unmapped when the last reference goes.
+///
+/// A file truncated under the mapping would end the process with SIGBUS on the next read of a
+/// vanished page. Copying the file at open is no answer on a 512 MB board (the weights would move
+/// from evictable page cache to anonymous memory), so instead the mapping is registered with a
+/// SIGBUS guard (ek_mapguard_add) that maps zeros over such a page and marks the file; `checkIntact`
+/// reports that, and any change of size or modification time, as an error. The runtime calls it
+/// after every forward pass, so a result computed from a damaged file is never returned.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     /// The mapped bytes, valid for the lifetime of this object.
     public let bytes: UnsafeRawBufferPointer
+    private let fd: Int32
+    private let guardSlot: Int32
+    private let openedSize: Int
+    private let openedMtime: timespec
 
     public init(path: String) throws(EdgeBERTError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw systemError(path, "cannot open") }
-        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { let e = systemError(path, "cannot stat"); close(fd); throw e }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { close(fd); throw .data(path, "not a regular file") }
+        let size = Int(st.st_size)
+        guard size > 0 else { close(fd); throw .data(path, "the file is empty") }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            let e = systemError(path, "cannot map")
+            close(fd)
+            throw e
+        }
+        self.fd = fd
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+        openedSize = size
+        openedMtime = st.st_mtim
+        guardSlot = ek_mapguard_add(base, size)
+    }
+
+    /// Throws when the file changed under the mapping since it was opened: truncated (a read hit
+    /// a vanished page), or its size or modification time differ. One fstat: cheap.
+    public func checkIntact() throws(EdgeBERTError) {
+        if ek_mapguard_faulted(guardSlot) != 0 {
+            throw .data(path, "the model file was truncated while in use; the results would be wrong (restart with an intact file)")
+        }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw systemError(path, "cannot stat") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .data(path, "not a regular file") }
-        let size = Int(st.st_size)
-        guard size > 0 else { throw .data(path, "the file is empty") }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw systemError(path, "cannot map")
+        if Int(st.st_size) != openedSize || st.st_mtim.tv_sec != openedMtime.tv_sec || st.st_mtim.tv_nsec != openedMtime.tv_nsec {
+            throw .data(path, "the model file was rewritten while in use; the results would be wrong (replace model files by renaming a new file over them, then restart)")
         }
-        bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
     /// Tells the kernel that the bytes [offset, offset + count) are read at random (one embedding
@@ -53,6 +83,8 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
+        ek_mapguard_remove(guardSlot)
+        close(fd)
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
     }
 }

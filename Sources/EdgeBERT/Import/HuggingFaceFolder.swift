@@ -54,7 +54,14 @@ public struct HuggingFaceFolder {
             let types = modules.map { ($0["type"]?.string ?? "", $0["path"]?.string) }
             normalize = types.contains { $0.0.hasSuffix("Normalize") }
             if let dir = types.first(where: { $0.0.hasSuffix("Pooling") })?.1 {
+                // A module's folder must lie inside the model folder: no absolute paths, no "..".
+                guard !dir.hasPrefix("/"), !dir.split(separator: "/").contains("..") else {
+                    throw .data(file("modules.json"), "module path \"\(dir)\" leaves the model folder")
+                }
                 let poolPath = file(dir + "/config.json")
+                if let real = realPath(poolPath), let root = realPath(path), !real.hasPrefix(root + "/") {
+                    throw .data(file("modules.json"), "module path \"\(dir)\" leads outside the model folder (through a symlink)")
+                }
                 if fileExists(poolPath) {
                     let pj = try JSONObject(try JSON.parse(file: poolPath), what: poolPath)
                     let mode = try pj.string("pooling_mode")

@@ -59,6 +59,33 @@ public final class SafetensorsFile {
         }
     }
 
+    /// The file's size in bytes.
+    public var fileSize: Int { file.bytes.count }
+
+    /// True for the dtypes `floats` converts.
+    static func isFloat(_ dtype: String) -> Bool { ["F32", "F16", "BF16", "F64"].contains(dtype) }
+
+    /// The first element of a float tensor that is not finite or has a magnitude above `limit`,
+    /// as (index, value); nil when every element is fine. Reads in place: no copy.
+    func firstImplausibleValue(_ name: String, limit: Float) throws(EdgeBERTError) -> (Int, Float)? {
+        guard let t = tensors[name] else { throw .data(path, "tensor \(name) is missing") }
+        let n = checkedProduct(t.shape)
+        func bad(_ v: Float) -> Bool { !(abs(v) <= limit) }  // NaN compares false: bad
+        switch t.dtype {
+        case "F32":
+            for i in 0..<n { let v = Float(bitPattern: UInt32(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))); if bad(v) { return (i, v) } }
+        case "F16":
+            for i in 0..<n { let v = halfToFloat(UInt16(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))); if bad(v) { return (i, v) } }
+        case "BF16":
+            for i in 0..<n { let v = Float(bitPattern: UInt32(UInt16(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16); if bad(v) { return (i, v) } }
+        case "F64":
+            for i in 0..<n { let v = Float(Double(bitPattern: UInt64(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))); if bad(v) { return (i, v) } }
+        default:
+            return nil
+        }
+        return nil
+    }
+
     /// The tensor as fp32, converting f16 / bf16.
     public func floats(_ name: String) throws(EdgeBERTError) -> (shape: [Int], values: [Float]) {
         guard let t = tensors[name] else { throw .data(path, "tensor \(name) is missing") }

@@ -1,10 +1,13 @@
 import CKernels
 
-/// The encoder's activation buffers, carved from one arena sized at load for `batch` sequences of
-/// up to `maxTokens` tokens, packed one after another: T = maxTokens x batch rows, no padding.
+/// The encoder's activation buffers, carved from one arena sized at load for a token budget of
+/// T rows: up to `batch` sequences of up to `maxTokens` tokens each, packed one after another with
+/// no padding, T tokens in all (T >= maxTokens, so one text of any allowed length always fits).
 struct RunState: @unchecked Sendable {
     let maxTokens: Int
     let batch: Int
+    /// T: the rows one forward pass may hold.
+    let rows: Int
     let seqStart: UnsafeMutablePointer<Int32>  // [batch] first row of each sequence
     let seqLength: UnsafeMutablePointer<Int32> // [batch] its token count
     let x: UnsafeMutablePointer<Float>       // [T][H] hidden state
@@ -24,8 +27,8 @@ struct RunState: @unchecked Sendable {
     let ids: UnsafeMutablePointer<Int32>     // [T] token ids
 
     /// Bytes the arena needs for these buffers.
-    static func plan(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int) -> Int {
-        let H = c.hidden, I = c.intermediate, T = maxTokens * batch
+    static func plan(_ c: ModelConfig, maxTokens: Int, rows T: Int, batch: Int, threads: Int) -> Int {
+        let H = c.hidden, I = c.intermediate
         let ldq = max(roundUp(H, 4), roundUp(I, 4))
         let stride = scratchFloats(c, maxTokens: maxTokens)
         return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
@@ -41,10 +44,12 @@ struct RunState: @unchecked Sendable {
         return roundUp(max(f32, i8), 16)
     }
 
-    init(_ c: ModelConfig, maxTokens: Int, batch: Int, threads: Int, arena: Arena) {
-        let H = c.hidden, I = c.intermediate, T = maxTokens * batch
+    init(_ c: ModelConfig, maxTokens: Int, rows T: Int, batch: Int, threads: Int, arena: Arena) {
+        precondition(T >= maxTokens)
+        let H = c.hidden, I = c.intermediate
         self.maxTokens = maxTokens
         self.batch = batch
+        rows = T
         ldq = max(roundUp(H, 4), roundUp(I, 4))
         scoresStride = Self.scratchFloats(c, maxTokens: maxTokens)
         x = arena.take(Float.self, T * H)

@@ -19,6 +19,8 @@ public struct Converter {
         /// A matrix whose int8 output error on the calibration inputs is above this stays f32
         /// (0: never).
         public var maxOutputError: Double = 0.05
+        /// Called as the conversion moves on: the share done (0...1) and the current step.
+        public var progress: (@Sendable (Double, String) -> Void)? = nil
         public init() {}
     }
 
@@ -50,29 +52,47 @@ public struct Converter {
         public var smoothed: Bool
     }
 
-    /// Converts `hfDir` and writes `outPath` atomically.
+    /// Converts `hfDir` and writes `outPath` atomically. Refuses an output that would replace a
+    /// file of the checkpoint; checks every weight (finite, plausible) and the memory the
+    /// conversion needs before anything is written; scratch files live beside the output only
+    /// while it runs and are removed on every exit path (signals included, see `SignalCleanup`).
     @discardableResult
     public static func convert(hfDir: String, outPath: String, options: Options) throws(EdgeBERTError) -> Report {
         let folder = try HuggingFaceFolder(path: hfDir)
+        try refuseOverwritingCheckpoint(hfDir: hfDir, outPath: outPath)
         let source = try SourceWeights(folder: folder)
+        try source.checkMemory()
+        try source.checkValues()
         var stats: ActivationStats? = nil
         var options = options
-        let scratch = outPath + ".calibration-\(getpid())"
+        let scratch = TemporaryFile(path: outPath + ".calibration-\(getpid())")
         if options.dtype == .i8 && options.smoothing != 0 {
             let texts = (options.calibrationTexts ?? CalibrationTexts.builtIn).filter { !$0.isEmpty }
-            let (s, reference) = try calibrate(folder, source, texts: texts, scratchPath: scratch)
+            options.progress?(0, "calibrating on \(texts.count) texts")
+            let (s, reference) = try calibrate(folder, source, texts: texts, scratchPath: scratch.path)
             stats = s
             if let alpha = options.smoothing {
                 options.alphas = [alpha, alpha, alpha, alpha]
             } else {
                 options.alphas = try searchAlphas(folder, source, options: options, stats: s, texts: texts,
-                                                  reference: reference, scratchPath: scratch)
+                                                  reference: reference, scratchPath: scratch.path)
             }
         }
+        options.progress?(0.95, "quantizing and writing")
         let (tensors, report) = try build(folder.config, source, options: options, stats: stats, measure: true)
         try ModelWriter.write(path: outPath, config: folder.config, weightDType: options.dtype, vocab: folder.vocab,
                               tensors: tensors)
+        options.progress?(1, "done")
         return Report(layers: report, alphas: options.alphas, smoothed: stats != nil)
+    }
+
+    /// An output that already exists inside the checkpoint folder (model.safetensors, vocab.txt,
+    /// ...) is refused: converting must never destroy its own source.
+    static func refuseOverwritingCheckpoint(hfDir: String, outPath: String) throws(EdgeBERTError) {
+        guard let dir = realPath(hfDir), fileExists(outPath), let out = realPath(outPath) else { return }
+        if out.hasPrefix(dir.hasSuffix("/") ? dir : dir + "/") {
+            throw .usage(outPath, "is a file of the checkpoint being converted (\(hfDir)): refusing to overwrite it (write the model elsewhere)")
+        }
     }
 
     /// Runs the float model over the calibration texts: per-channel activation ranges, and the
@@ -85,7 +105,9 @@ public struct Converter {
         try ModelWriter.write(path: scratchPath, config: folder.config, weightDType: .f32, vocab: folder.vocab, tensors: tensors)
         defer { unlink(scratchPath) }
         let c = folder.config
-        let embedder = try Embedder(modelPath: scratchPath)
+        var one = Embedder.Options()
+        one.threads = 1
+        let embedder = try Embedder(modelPath: scratchPath, options: one)
         let stats = ActivationStats(layers: c.layers, hidden: c.hidden, intermediate: c.intermediate)
         embedder.encoder.stats = stats
         let reference = try embedder.embed(texts)
@@ -105,7 +127,9 @@ public struct Converter {
             let (tensors, _) = try build(folder.config, source, options: trial, stats: stats)
             try ModelWriter.write(path: scratchPath, config: folder.config, weightDType: .i8, vocab: folder.vocab, tensors: tensors)
             defer { unlink(scratchPath) }
-            let e = try Embedder(modelPath: scratchPath)
+            var one = Embedder.Options()
+            one.threads = 1
+            let e = try Embedder(modelPath: scratchPath, options: one)
             var sum = 0.0, worst = 1.0
             for (t, r) in zip(texts, reference) {
                 let c = cosineSimilarity(try e.embed(t), r)
@@ -116,8 +140,11 @@ public struct Converter {
         }
         var best: [Float] = [0.5, 0.5, 0.5, 0.5]
         var bestScore = try score(best)
+        let candidates: [Float] = [0.3, 0.4, 0.6, 0.7, 0.8]
         for site in 0..<4 {
-            for a in [Float(0.3), 0.4, 0.6, 0.7, 0.8] {
+            for (j, a) in candidates.enumerated() {
+                let step = site * candidates.count + j + 1, steps = 4 * candidates.count
+                options.progress?(0.05 + 0.9 * Double(step) / Double(steps), "choosing smoothing: trial \(step) of \(steps)")
                 var candidate = best
                 candidate[site] = a
                 let s = try score(candidate)
@@ -234,6 +261,36 @@ struct SourceWeights {
         prefix = file.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
         guard file.tensors[prefix + "embeddings.word_embeddings.weight"] != nil else {
             throw .data(file.path, "no embeddings.word_embeddings.weight (nor bert.…): not a BERT checkpoint")
+        }
+    }
+
+    /// The largest magnitude a weight may have: past float16's range, which no trained BERT
+    /// reaches (their weights are below 100); larger values are corruption, and would overflow
+    /// the float sums of LayerNorm and the matmuls.
+    static let maxMagnitude: Float = 65504
+
+    /// Every float tensor finite and within `maxMagnitude`, or an error naming the tensor,
+    /// before anything is computed or written.
+    func checkValues() throws(EdgeBERTError) {
+        for name in file.tensors.keys.sorted() where SafetensorsFile.isFloat(file.tensors[name]!.dtype) {
+            if let (i, v) = try file.firstImplausibleValue(name, limit: Self.maxMagnitude) {
+                throw .data(file.path, "tensor \(name) holds \(v) at index \(i): weights must be finite and within ±\(Int(Self.maxMagnitude)) (a corrupt checkpoint?)")
+            }
+        }
+    }
+
+    /// The converter holds the float weights about three times over (source floats, smoothed
+    /// copy, packed int8 and the file image); refuse up front when the address-space or data
+    /// limit (ulimit -v / -d) cannot hold that, rather than trap on a failed allocation.
+    func checkMemory() throws(EdgeBERTError) {
+        let floats = file.tensors.values.reduce(0) { $0 + checkedProduct($1.shape) }
+        let need = floats * 4 * 3 + file.fileSize + 64 << 20
+        for (resource, name) in [(RLIMIT_AS, "address space (ulimit -v)"), (RLIMIT_DATA, "data size (ulimit -d)")] {
+            var lim = rlimit()
+            guard getrlimit(__rlimit_resource_t(resource.rawValue), &lim) == 0, lim.rlim_cur != rlim_t.max else { continue }
+            if UInt64(need) > UInt64(lim.rlim_cur) {
+                throw .data(file.path, "converting needs about \(need >> 20) MiB of memory, the \(name) limit is \(UInt64(lim.rlim_cur) >> 20) MiB: raise the limit")
+            }
         }
     }
 

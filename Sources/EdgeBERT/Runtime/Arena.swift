@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One block of memory sized when a model loads, carved into every activation buffer with a bump
 /// pointer. Nothing in it is freed piecemeal; embedding a text allocates nothing on the heap.
 public final class Arena: @unchecked Sendable {
@@ -6,13 +10,18 @@ public final class Arena: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     private(set) var used = 0
 
-    public init(bytes: Int) {
+    /// Allocates and zeroes `bytes`; an allocation the system refuses is an error, not a trap.
+    public init(bytes: Int) throws(EdgeBERTError) {
         capacity = max(bytes, Self.alignment)
-        base = .allocate(byteCount: capacity, alignment: Self.alignment)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: capacity)
+        var p: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&p, Self.alignment, capacity) == 0, let p else {
+            throw .data("arena", "cannot allocate \(capacity / 1_048_576) MiB for the activations (out of memory)")
+        }
+        base = p
+        memset(base, 0, capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
 
     /// A buffer of `count` elements, 64-byte aligned. Sizes are planned at load: running out is a bug.
     func take<T>(_ type: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {

@@ -29,9 +29,13 @@ public final class Embedder: @unchecked Sendable {
         public var layer: Int?
         /// Texts past the max length are cut (the default) or refused with an error.
         public var truncate: Bool = true
-        /// Texts run through the encoder together by `embed(_ texts:)`, packed without padding
-        /// (the arena grows with it); results are identical to one at a time.
+        /// Texts run through the encoder together by `embed(_ texts:)`, packed without padding;
+        /// results are identical to one at a time.
         public var batch: Int = 1
+        /// Tokens one forward pass may hold: the arena is sized for this many rows, and a batch
+        /// ends early when the next text might not fit. Default: `batch` x the max length, capped
+        /// at 2048 tokens (never below the max length).
+        public var batchTokens: Int?
         /// Attention in int8 in the layers stored int8 (scores, softmax and context on the int8
         /// kernels); false: fp32 attention everywhere, a little slower.
         public var int8Attention: Bool = true
@@ -53,6 +57,10 @@ public final class Embedder: @unchecked Sendable {
     public let threads: Int
     /// Texts per forward pass in the batch API.
     public let batch: Int
+    /// Tokens per forward pass at most (the arena's row count).
+    public let batchTokens: Int
+    /// The default token budget cap (see `Options.batchTokens`).
+    public static let defaultBatchTokens = 2048
     /// Bytes of the activation arena.
     public var arenaBytes: Int { arena.capacity }
 
@@ -88,6 +96,9 @@ public final class Embedder: @unchecked Sendable {
         guard (1...256).contains(threads) else { throw .usage("--threads", "\(threads) is outside 1...256") }
         batch = options.batch
         guard (1...4096).contains(batch) else { throw .usage("--batch", "\(batch) is outside 1...4096") }
+        let budget = options.batchTokens ?? min(batch * maxLength, max(maxLength, Self.defaultBatchTokens))
+        guard (1...(1 << 22)).contains(budget) else { throw .usage("--batch-tokens", "\(budget) is outside 1...\(1 << 22)") }
+        batchTokens = max(budget, maxLength)
 
         var forced = options.kernel
         if forced == nil, let env = getenv("EDGEBERT_KERNEL") { forced = String(cString: env) }
@@ -100,11 +111,25 @@ public final class Embedder: @unchecked Sendable {
 
         let weights = try Weights(model)
         tokenizer = WordPieceTokenizer(vocab: model.vocab, options: c.tokenizer, special: c.special)
-        arena = Arena(bytes: RunState.plan(c, maxTokens: maxLength, batch: batch, threads: threads))
-        state = RunState(c, maxTokens: maxLength, batch: batch, threads: threads, arena: arena)
+        let arenaBytes = RunState.plan(c, maxTokens: maxLength, rows: batchTokens, batch: batch, threads: threads)
+        let limit = Self.arenaLimit()
+        guard arenaBytes <= limit else {
+            throw .usage("--max-length", "the activations of \(batchTokens) tokens need a \(arenaBytes / 1_048_576) MiB arena, "
+                         + "more than half of this machine's memory (\(limit / 1_048_576) MiB): lower the max length "
+                         + "(--max-length) or the tokens per batch (--batch-tokens)")
+        }
+        arena = try Arena(bytes: arenaBytes)
+        state = RunState(c, maxTokens: maxLength, rows: batchTokens, batch: batch, threads: threads, arena: arena)
         pool = ThreadPool(threads: threads)
         encoder = Encoder(config: c, weights: weights, state: state, kernel: kernel, pool: pool)
         encoder.int8Attention = options.int8Attention
+    }
+
+    /// Half of the physical memory: the largest arena an Embedder will allocate.
+    static func arenaLimit() -> Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), page = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, page > 0 else { return Int.max }
+        return pages.multipliedReportingOverflow(by: page / 2).partialValue
     }
 
     /// Token ids the model sees for `text`: [CLS] ... [SEP], truncated to the max length.
@@ -112,9 +137,16 @@ public final class Embedder: @unchecked Sendable {
         tokenizer.encode(text, maxTokens: maxLength)
     }
 
+    /// The full token count of `text` when it is longer than the max length (up to the model's
+    /// position count), else nil: what `truncate = false` refuses.
+    public func tokenCountPastMax(_ text: String) -> Int? {
+        guard tokenizer.encode(text, maxTokens: maxLength).count == maxLength else { return nil }
+        let full = tokenizer.encode(text, maxTokens: config.maxPositions + 1).count
+        return full > maxLength ? full : nil
+    }
+
     /// Tokenises `text` into the ids buffer at row `at`; returns its token count.
     private func tokenize(_ text: String, at row: Int) throws(EdgeBERTError) -> Int {
-        guard !text.isEmpty else { throw .data("text", "empty text: nothing to embed") }
         let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids + row)
         if !truncate && n == maxLength {
             let full = tokenizer.encode(text, maxTokens: config.maxPositions)
@@ -133,6 +165,7 @@ public final class Embedder: @unchecked Sendable {
         state.seqLength[0] = Int32(n)
         encoder.sequences = 1
         encoder.forward(ids: state.ids, n: n, layers: layer)
+        try model.file.checkIntact()
         return n
     }
 
@@ -142,12 +175,17 @@ public final class Embedder: @unchecked Sendable {
     public func embed(_ texts: [String], into out: UnsafeMutableBufferPointer<Float>,
                       tokens: UnsafeMutableBufferPointer<Int>? = nil) throws(EdgeBERTError) {
         precondition(out.count >= texts.count * dimension, "output buffer shorter than texts x dimension")
+        precondition(tokens.map { $0.count >= texts.count } ?? true, "tokens buffer shorter than texts")
         let H = config.hidden
         var first = 0
         while first < texts.count {
-            let count = min(batch, texts.count - first)
-            var rows = 0
-            for s in 0..<count {
+            // As many texts as the batch and the token budget allow (a text takes at most maxLength rows).
+            // As many texts as the batch allows while the next one surely fits the token budget
+            // (a text takes at most maxLength rows; the first always fits, batchTokens >= maxLength).
+            var count = 0, rows = 0
+            while count < batch && first + count < texts.count && rows + maxLength <= batchTokens {
+                let s = count
+                count += 1
                 let n: Int
                 do throws(EdgeBERTError) {
                     n = try tokenize(texts[first + s], at: rows)
@@ -161,6 +199,7 @@ public final class Embedder: @unchecked Sendable {
             }
             encoder.sequences = count
             encoder.forward(ids: state.ids, n: rows, layers: layer)
+            try model.file.checkIntact()
             for s in 0..<count {
                 let dst = out.baseAddress! + (first + s) * H
                 PoolingOps.pool(pooling, x: state.x + Int(state.seqStart[s]) * H, n: Int(state.seqLength[s]), hidden: H, out: dst)
@@ -223,6 +262,7 @@ public final class Embedder: @unchecked Sendable {
         var out: [[Float]] = []
         let count = n * config.hidden
         encoder.forward(ids: state.ids, n: n, layers: layer) { _, x in out.append(Array(UnsafeBufferPointer(start: x, count: count))) }
+        try model.file.checkIntact()
         return out
     }
 
