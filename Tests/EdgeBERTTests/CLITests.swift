@@ -4,41 +4,15 @@ import XCTest
 
 /// The command line as users and scripts see it: outputs, exit codes, one-line errors.
 final class CLITests: XCTestCase {
-    static let binary: String = {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return exe.deletingLastPathComponent().appendingPathComponent("edgebert").path
-    }()
+    typealias Result = CLI.Result
+    static var binary: String { CLI.binary }
 
-    struct Result { let status: Int32; let stdout: Data; let stderr: String; var out: String { String(decoding: stdout, as: UTF8.self) } }
+    func run(_ args: [String], stdin: Data? = nil) throws -> Result { try CLI.run(args, stdin: stdin) }
 
-    func run(_ args: [String], stdin: Data? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
-        let o = Pipe(), e = Pipe(), i = Pipe()
-        p.standardOutput = o
-        p.standardError = e
-        p.standardInput = i
-        try p.run()
-        if let stdin { i.fileHandleForWriting.write(stdin) }
-        try i.fileHandleForWriting.close()
-        let out = o.fileHandleForReading.readDataToEndOfFile()
-        let err = e.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
-    }
-
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw XCTSkip("edgebert binary not found at \(Self.binary)")
-        }
-    }
+    override func setUpWithError() throws { try CLI.requireBinary() }
 
     func assertError(_ r: Result, status: Int32, contains: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(r.status, status, r.stderr, file: file, line: line)
-        XCTAssertTrue(r.stderr.hasPrefix("edgebert: "), r.stderr, file: file, line: line)
-        XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, "one line: \(r.stderr)", file: file, line: line)
-        XCTAssertTrue(r.stderr.contains(contains), r.stderr, file: file, line: line)
+        CLI.assertError(r, status: status, contains: contains, file: file, line: line)
     }
 
     func testEmbedJSONLMatchesTheLibrary() throws {
@@ -84,9 +58,7 @@ final class CLITests: XCTestCase {
         let m = Fixtures.tinyModels.int8
         let dir = TempDir.make("cli-bad")
         assertError(try run(["embed", "-m", dir + "/nope.ebm", "x"]), status: 1, contains: "no such file")
-        assertError(try run(["embed", "-m", m, ""]), status: 1, contains: "empty text")
         assertError(try run(["embed", "-m", m], stdin: Data([0x66, 0xFF, 0x0A])), status: 1, contains: "line 1: invalid UTF-8")
-        assertError(try run(["embed", "-m", m], stdin: Data("ok\n\nok\n".utf8)), status: 1, contains: "line 2: empty text")
         assertError(try run(["embed", "-m", m, "--threads", "0", "x"]), status: 2, contains: "--threads")
         assertError(try run(["embed", "-m", m, "--max-length", "100000", "x"]), status: 2, contains: "--max-length")
         assertError(try run(["embed", "-m", m, "--layer", "9", "x"]), status: 2, contains: "--layer")

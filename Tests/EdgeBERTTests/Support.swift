@@ -84,3 +84,56 @@ func normalized(_ v: [Float]) -> [Float] {
     let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
     return v.map { $0 / n }
 }
+
+/// Runs the `edgebert` binary built beside the test bundle.
+enum CLI {
+    static let binary: String = {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("edgebert").path
+    }()
+
+    struct Result { let status: Int32; let stdout: Data; let stderr: String; var out: String { String(decoding: stdout, as: UTF8.self) } }
+
+    struct MissingBinary: Error, CustomStringConvertible { var description: String { "edgebert binary not found at \(CLI.binary)" } }
+
+    /// Fails (never skips) when the binary is missing.
+    static func requireBinary() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw MissingBinary() }
+    }
+
+    /// Runs with `stdin` fed from another thread: a streaming command writes while it reads.
+    static func run(_ args: [String], stdin: Data? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        let o = Pipe(), i = Pipe()
+        let errPath = NSTemporaryDirectory() + "edgebert-stderr-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let errFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = o
+        p.standardError = errFile
+        p.standardInput = i
+        try p.run()
+        try errFile.close()
+        let writer = i.fileHandleForWriting
+        signal(SIGPIPE, SIG_IGN)  // a child that exits early must not kill the test process
+        let feeder = Thread {
+            if let stdin { try? writer.write(contentsOf: stdin) }
+            try? writer.close()
+        }
+        feeder.start()
+        let out = o.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        while !feeder.isFinished { usleep(1000) }
+        let err = try Data(contentsOf: URL(fileURLWithPath: errPath))
+        return Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    static func assertError(_ r: Result, status: Int32, contains: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.status, status, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("edgebert: "), r.stderr, file: file, line: line)
+        XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, "one line: \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(contains), r.stderr, file: file, line: line)
+    }
+}
