@@ -12,6 +12,11 @@ echo "== C kernels on this CPU (every supported path against the scalar twin)"
 mkdir -p .build/kernel-driver
 cc -O2 -ffp-contract=off -I Sources/CKernels/include Sources/CKernels/*.c Tests/CKernelsDriver/driver.c -lm \
    -o .build/kernel-driver/driver-native
+echo "== C kernels under AddressSanitizer and UndefinedBehaviorSanitizer (any report fails the run)"
+cc -O1 -g -fno-omit-frame-pointer -ffp-contract=off -fsanitize=address,undefined -fno-sanitize-recover=all \
+   -I Sources/CKernels/include Sources/CKernels/*.c Tests/CKernelsDriver/driver.c -lm -o .build/kernel-driver/driver-sanitized
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   .build/kernel-driver/driver-sanitized
 .build/kernel-driver/driver-native
 if grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && ! grep -qw avx_vnni /proc/cpuinfo; then
     echo "== AVX-VNNI kernel logic, built with the EVEX form of vpdpbusd (this CPU has AVX-512 VNNI only)"
