@@ -51,7 +51,7 @@ enum BenchCommand {
             tokens = 0
             let t0 = now()
             ids.withUnsafeMutableBufferPointer { b in
-                for text in texts { tokens += t.encode(text, maxTokens: maxTokens, into: b.baseAddress!) }
+                for text in texts { tokens += t.encode(text, into: UnsafeMutableBufferPointer(rebasing: b[0..<maxTokens])) }
             }
             best = min(best, now() - t0)
         }

@@ -5,7 +5,7 @@ import CKernels
 
 /// The BERT encoder forward pass (transformers' BertModel without the pooler), int8 or fp32 per
 /// layer as stored. All buffers come from the arena, planned in `RunState.plan`.
-final class Encoder: @unchecked Sendable {
+final class Encoder {
     let config: ModelConfig
     let weights: Weights
     let state: RunState
@@ -178,6 +178,9 @@ final class LinearTask: ParallelTask, @unchecked Sendable {
         self.runner = runner
         self.state = state
     }
+
+    /// Two panels: the widest block the GEMM kernels work in (AVX-512: 8 rows x 32 columns).
+    override var grain: Int { 2 }
 
     override func run(_ range: Range<Int>, thread: Int) {
         guard let layer else { return }

@@ -7,7 +7,7 @@ import Glibc
 /// budget, hands them all back to the kernel (MADV_DONTNEED; they stay in the page cache, so a
 /// later use is a minor fault). Embedding a long file then costs the budget, not the whole table.
 /// The bitmap is made once, at load.
-final class ResidentRows: @unchecked Sendable {
+final class ResidentRows {
     let file: MappedFile
     let offset: Int          // the table's bytes in the file
     let length: Int

@@ -10,13 +10,17 @@ import CKernels
 ///
 /// Loading maps the model read-only, validates it, picks the fastest kernel path for this CPU,
 /// starts the thread pool and sizes one arena for the longest input. After that, embedding a
-/// text allocates nothing (the `into:` variants) besides the returned array. An Embedder is not
-/// safe to call from two threads at once; make one per thread.
-public final class Embedder: @unchecked Sendable {
+/// text allocates nothing (the `into:` variants) besides the returned array.
+///
+/// An Embedder holds its scratch (arena, tokenizer buffers) and is not `Sendable`: passing one to
+/// another thread or task is a compile error. Make one per thread, or share an `EmbedderPool`.
+public final class Embedder {
     public struct Options: Sendable {
         /// Longest input in tokens ([CLS] and [SEP] included); default: the model's.
         public var maxLength: Int?
-        /// Worker threads, the caller included; default: every core.
+        /// Worker threads, the caller included; default: every core, and never more than the
+        /// cores online (more would only take turns). The pool hands work to whichever thread is
+        /// running, so a busy neighbour on one core does not slow the others.
         public var threads: Int?
         /// Force a kernel path ("ref", "avx2", "avx512vnni", "neon", ...); default: the best.
         /// The environment variable EDGEBERT_KERNEL does the same.
@@ -92,8 +96,10 @@ public final class Embedder: @unchecked Sendable {
         normalize = options.normalize ?? c.normalize
         truncate = options.truncate
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        threads = options.threads ?? max(1, cores)
-        guard (1...256).contains(threads) else { throw .usage("--threads", "\(threads) is outside 1...256") }
+        let wanted = options.threads ?? cores
+        guard (1...256).contains(wanted) else { throw .usage("--threads", "\(wanted) is outside 1...256") }
+        // More threads than cores only take turns on them: never more than the cores online.
+        threads = max(1, min(wanted, cores))
         batch = options.batch
         guard (1...4096).contains(batch) else { throw .usage("--batch", "\(batch) is outside 1...4096") }
         let budget = options.batchTokens ?? min(batch * maxLength, max(maxLength, Self.defaultBatchTokens))
@@ -272,3 +278,7 @@ public final class Embedder: @unchecked Sendable {
         return (n, Array(UnsafeBufferPointer(start: state.x, count: n * config.hidden)))
     }
 }
+
+/// Not Sendable: one Embedder's scratch serves one call at a time. `EmbedderPool` is the type to share.
+@available(*, unavailable, message: "an Embedder serves one call at a time; share an EmbedderPool instead")
+extension Embedder: Sendable {}

@@ -10,7 +10,7 @@
 ///   7. [CLS] ... [SEP], truncated to the max length with [SEP] kept.
 /// Scratch buffers are allocated once and grow only for a longer word than seen before: a
 /// steady stream of texts allocates nothing.
-public final class WordPieceTokenizer: @unchecked Sendable {
+public final class WordPieceTokenizer {
     public let options: TokenizerOptions
     public let special: SpecialTokens
     public let vocab: [String]
@@ -57,9 +57,15 @@ public final class WordPieceTokenizer: @unchecked Sendable {
         @inline(__always) mutating func push(_ id: Int32) { if count < capacity { ids[count] = id; count += 1 } }
     }
 
-    /// Tokenises `text` into `ids` ([CLS] pieces [SEP]), at most `maxTokens` (>= 2) in all.
-    /// Returns the count written.
-    public func encode(_ text: String, maxTokens: Int, into ids: UnsafeMutablePointer<Int32>) -> Int {
+    /// Tokenises `text` into `ids` ([CLS] pieces [SEP]), truncated to `ids.count` (at least 2)
+    /// tokens with [SEP] kept. Returns the count written. Allocates nothing.
+    public func encode(_ text: String, into ids: UnsafeMutableBufferPointer<Int32>) -> Int {
+        precondition(ids.count >= 2, "an ids buffer needs room for [CLS] and [SEP]")
+        return encode(text, maxTokens: ids.count, into: ids.baseAddress!)
+    }
+
+    /// The same into `maxTokens` ids at `ids` (the runtime's arena rows).
+    func encode(_ text: String, maxTokens: Int, into ids: UnsafeMutablePointer<Int32>) -> Int {
         precondition(maxTokens >= 2)
         ids[0] = Int32(special.cls)
         var sink = Sink(ids: ids + 1, capacity: maxTokens - 2)
@@ -237,3 +243,7 @@ public final class WordPieceTokenizer: @unchecked Sendable {
         }
     }
 }
+
+/// Not Sendable: the tokenizer's word buffers serve one call at a time (make one per thread).
+@available(*, unavailable, message: "a WordPieceTokenizer's scratch serves one call at a time; make one per thread")
+extension WordPieceTokenizer: Sendable {}

@@ -4,14 +4,14 @@ import Glibc
 
 /// One block of memory sized when a model loads, carved into every activation buffer with a bump
 /// pointer. Nothing in it is freed piecemeal; embedding a text allocates nothing on the heap.
-public final class Arena: @unchecked Sendable {
-    public static let alignment = 64
-    public let capacity: Int
+final class Arena {
+    static let alignment = 64
+    let capacity: Int
     let base: UnsafeMutableRawPointer
     private(set) var used = 0
 
     /// Allocates and zeroes `bytes`; an allocation the system refuses is an error, not a trap.
-    public init(bytes: Int) throws(EdgeBERTError) {
+    init(bytes: Int) throws(EdgeBERTError) {
         capacity = max(bytes, Self.alignment)
         var p: UnsafeMutableRawPointer? = nil
         guard posix_memalign(&p, Self.alignment, capacity) == 0, let p else {
