@@ -394,7 +394,7 @@ static vector_ops ops_for_level(int32_t level) {
 
 void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k, const float *v, int64_t ld,
                           int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo) {
-    ek_attention_head_i8_at(2, kern, q, k, v, ld, n, d, scale, scratch, out, ldo);
+    ek_attention_head_i8_at(kern->level, kern, q, k, v, ld, n, d, scale, scratch, out, ldo);
 }
 
 void ek_attention_head_i8_at(int32_t level, const ek_kernel *kern, const float *q, const float *k, const float *v,

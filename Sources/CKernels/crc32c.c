@@ -1,10 +1,11 @@
 // CRC32C (Castagnoli) of the model file's data: SSE4.2 / ARMv8 CRC instructions when present,
 // a table otherwise. All three give the same value.
+#include <pthread.h>
 #include <string.h>
 #include "include/ckernels.h"
 
 static uint32_t table[8][256];
-static int table_ready = 0;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void init_table(void) {
     for (uint32_t i = 0; i < 256; i++) {
@@ -14,11 +15,10 @@ static void init_table(void) {
     }
     for (uint32_t i = 0; i < 256; i++)
         for (int t = 1; t < 8; t++) table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xFF];
-    table_ready = 1;
 }
 
 uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n) {
-    if (!table_ready) init_table();
+    pthread_once(&table_once, init_table);
     const uint8_t *p = data;
     crc = ~crc;
     while (n >= 8) {
@@ -60,10 +60,15 @@ __attribute__((target("arch=armv8-a+crc"))) static uint32_t crc_hw(uint32_t crc,
 static int has_hw(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
 #endif
 
+#if defined(__x86_64__) || defined(__aarch64__)
+static int hw;
+static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
+static void find_hw(void) { hw = has_hw(); }
+#endif
+
 uint32_t ek_crc32c(uint32_t crc, const void *data, size_t n) {
 #if defined(__x86_64__) || defined(__aarch64__)
-    static int hw = -1;
-    if (hw < 0) hw = has_hw();
+    pthread_once(&hw_once, find_hw);
     if (hw) return crc_hw(crc, data, n);
 #endif
     return ek_crc32c_ref(crc, data, n);

@@ -1,4 +1,5 @@
 // CPU feature detection and the table of kernel paths, best first. Chosen once, at model load.
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "include/ckernels.h"
@@ -41,15 +42,18 @@ static int x86_features(void) {
 }
 
 static const ek_kernel table[] = {
-    {"avx512vnni", ek_gemm_avx512vnni, 1, F_AVX512VNNI},
-    {"avxvnni", ek_gemm_avxvnni, 1, F_AVXVNNI},
-    {"avx2", ek_gemm_avx2, 0, F_AVX2},
-    {"ref", ek_gemm_ref, 0, 0},
+    {"avx512vnni", ek_gemm_avx512vnni, 1, F_AVX512VNNI, 2, 0},
+    {"avxvnni", ek_gemm_avxvnni, 1, F_AVXVNNI, 1, 0},
+    {"avx2", ek_gemm_avx2, 0, F_AVX2, 1, 0},
+    {"ref", ek_gemm_ref, 0, 0, 0, 0},
 };
 
+static int features;
+static pthread_once_t features_once = PTHREAD_ONCE_INIT;
+static void read_features(void) { features = x86_features(); }
+
 int32_t ek_kernel_supported(const ek_kernel *k) {
-    static int features = -1;
-    if (features < 0) features = x86_features();
+    pthread_once(&features_once, read_features);
     return k->features == 0 || (features & k->features) == k->features;
 }
 
@@ -62,9 +66,9 @@ void ek_gemm_neon(const ek_gemm_params *p);
 #endif
 
 static const ek_kernel table[] = {
-    {"neondot", ek_gemm_neondot, 0, 1},
-    {"neon", ek_gemm_neon, 0, 0},
-    {"ref", ek_gemm_ref, 0, 0},
+    {"neondot", ek_gemm_neondot, 0, 1, 1, 0},
+    {"neon", ek_gemm_neon, 0, 0, 1, 0},
+    {"ref", ek_gemm_ref, 0, 0, 0, 0},
 };
 
 int32_t ek_kernel_supported(const ek_kernel *k) {
@@ -73,7 +77,7 @@ int32_t ek_kernel_supported(const ek_kernel *k) {
 }
 
 #else
-static const ek_kernel table[] = {{"ref", ek_gemm_ref, 0, 0}};
+static const ek_kernel table[] = {{"ref", ek_gemm_ref, 0, 0, 0, 0}};
 int32_t ek_kernel_supported(const ek_kernel *k) { (void)k; return 1; }
 #endif
 

@@ -17,10 +17,6 @@ float ek_dot_f32(const float *a, const float *b, int32_t n) {
     return s;
 }
 
-void ek_axpy_f32(float alpha, const float *x, float *y, int32_t n) {
-    for (int32_t i = 0; i < n; i++) y[i] += alpha * x[i];
-}
-
 void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                      const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
                      int32_t n_begin, int32_t n_end) {

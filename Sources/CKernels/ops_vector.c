@@ -4,6 +4,7 @@
 // x86, AVX2+FMA. The path is chosen once at first use. ek_*_ref in ops_f32.c are the twins
 // (libm erff / expf), and the tests hold these within named tolerances of them.
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include "include/ckernels.h"
 
@@ -238,22 +239,38 @@ AVX512 static void attention_avx512(const float *q, const float *k, const float 
                                     float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
 }
-int ek_vector_level(void) {
-    static int v = -1;
-    if (v < 0) {
-        const ek_kernel *k512 = ek_kernel_named("avx512vnni"), *k2 = ek_kernel_named("avx2");
-        v = (k512 && ek_kernel_supported(k512)) ? 2 : (k2 && ek_kernel_supported(k2)) ? 1 : 0;
-    }
-    return v;
+static int vector_level;
+static pthread_once_t vector_level_once = PTHREAD_ONCE_INIT;
+static void find_vector_level(void) {
+    const ek_kernel *k512 = ek_kernel_named("avx512vnni"), *k2 = ek_kernel_named("avx2");
+    vector_level = (k512 && ek_kernel_supported(k512)) ? 2 : (k2 && ek_kernel_supported(k2)) ? 1 : 0;
 }
+int ek_vector_level(void) {
+    pthread_once(&vector_level_once, find_vector_level);
+    return vector_level;
+}
+#elif defined(__aarch64__)
+int ek_vector_level(void) { return 1; }  // NEON is part of ARMv8-A
 #else
 int ek_vector_level(void) { return 0; }
 #endif
 
+// A requested level, capped at what this CPU runs.
+static inline int32_t cap(int32_t level) {
+    const int32_t v = ek_vector_level();
+    return level < v ? level : v;
+}
+
 void ek_embed_row(const int8_t *word8, float word_scale, const float *word32, const float *pos, const float *typ,
                   float *out, int32_t n) {
+    ek_embed_row_at(2, word8, word_scale, word32, pos, typ, out, n);
+}
+
+void ek_embed_row_at(int32_t level, const int8_t *word8, float word_scale, const float *word32, const float *pos,
+                     const float *typ, float *out, int32_t n) {
+    (void)level;
 #if defined(__x86_64__)
-    if (ek_vector_level() >= 1) {  // AVX2 is wide enough for a 384-float row
+    if (cap(level) >= 1) {  // AVX2 is wide enough for a 384-float row
         embed_avx2(word8, word_scale, word32, pos, typ, out, n);
         return;
     }
@@ -261,9 +278,12 @@ void ek_embed_row(const int8_t *word8, float word_scale, const float *word32, co
     embed_base(word8, word_scale, word32, pos, typ, out, n);
 }
 
-void ek_gelu(float *x, int64_t n) {
+void ek_gelu(float *x, int64_t n) { ek_gelu_at(2, x, n); }
+
+void ek_gelu_at(int32_t level, float *x, int64_t n) {
+    (void)level;
 #if defined(__x86_64__)
-    switch (ek_vector_level()) {
+    switch (cap(level)) {
     case 2: ek_gelu_table_avx512(x, n); return;
     case 1: gelu_avx2(x, n); return;
     default: break;
@@ -274,8 +294,14 @@ void ek_gelu(float *x, int64_t n) {
 
 void ek_attention_head(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
                        const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
+    ek_attention_head_at(2, q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
+}
+
+void ek_attention_head_at(int32_t level, const float *q, const float *k, const float *v, int64_t ld, int32_t n,
+                          int32_t d, float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
+    (void)level;
 #if defined(__x86_64__)
-    switch (ek_vector_level()) {
+    switch (cap(level)) {
     case 2: attention_avx512(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return;
     case 1: attention_avx2(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo); return;
     default: break;
@@ -287,9 +313,16 @@ void ek_attention_head(const float *q, const float *k, const float *v, int64_t l
 void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                  const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
                  int32_t n_begin, int32_t n_end) {
+    ek_sgemm_nt_at(2, a, lda, w, ldw, bias, residual, c, ldc, m, n, k, n_begin, n_end);
+}
+
+void ek_sgemm_nt_at(int32_t level, const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                    const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
+                    int32_t n_begin, int32_t n_end) {
     (void)n;
+    (void)level;
 #if defined(__x86_64__)
-    switch (ek_vector_level()) {
+    switch (cap(level)) {
     case 2: sgemm_avx512(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end); return;
     case 1: sgemm_avx2(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end); return;
     default: break;
@@ -301,9 +334,10 @@ void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const
 float ek_exp_approx(float x) { return exp_poly(x); }
 
 typedef void (*layernorm_fn)(float *, int32_t, const float *, const float *, float);
-static layernorm_fn layernorm_path(void) {
+static layernorm_fn layernorm_path(int32_t level) {
+    (void)level;
 #if defined(__x86_64__)
-    switch (ek_vector_level()) {
+    switch (cap(level)) {
     case 1: return layernorm_avx2;
     default: break;
     }
@@ -312,26 +346,32 @@ static layernorm_fn layernorm_path(void) {
 }
 
 // Row r of n values into `to` (nothing when to is NULL).
-static inline void quantize_row(const float *row, int64_t ld, int32_t r, int32_t n, const ek_quantize_to *to) {
+static inline void quantize_row(int32_t level, const float *row, int64_t ld, int32_t r, int32_t n,
+                                const ek_quantize_to *to) {
     if (to)
-        ek_quantize_rows(row, ld, 1, n, to->kp, to->sm, to->q + (int64_t)r * to->ldq, to->ldq, to->scales + r,
+        ek_quantize_rows_at(level, row, ld, 1, n, to->kp, to->sm, to->q + (int64_t)r * to->ldq, to->ldq, to->scales + r,
                          to->mins + r, to->unsigned_a);
 }
 
 // Row by row, so each row is quantised while it is still in L1.
 void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                            float eps, const ek_quantize_to *to) {
+    ek_layernorm_quantize_at(2, x, ld, m, n, gamma, beta, eps, to);
+}
+
+void ek_layernorm_quantize_at(int32_t level, float *x, int64_t ld, int32_t m, int32_t n, const float *gamma,
+                              const float *beta, float eps, const ek_quantize_to *to) {
 #if defined(__x86_64__)
-    if (ek_vector_level() == 2) {  // sixteen rows at a time, the range taken in the normalising pass
+    if (cap(level) == 2) {  // sixteen rows at a time, the range taken in the normalising pass
         ek_layernorm_rows_avx512(x, ld, m, n, gamma, beta, eps, to);
         return;
     }
 #endif
-    const layernorm_fn ln = layernorm_path();
+    const layernorm_fn ln = layernorm_path(level);
     for (int32_t r = 0; r < m; r++) {
         float *row = x + (int64_t)r * ld;
         ln(row, n, gamma, beta, eps);
-        quantize_row(row, ld, r, n, to);
+        quantize_row(level, row, ld, r, n, to);
     }
 }
 
@@ -340,8 +380,12 @@ void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma
 }
 
 void ek_gelu_quantize(float *x, int64_t ld, int32_t m, int32_t n, const ek_quantize_to *to) {
+    ek_gelu_quantize_at(2, x, ld, m, n, to);
+}
+
+void ek_gelu_quantize_at(int32_t level, float *x, int64_t ld, int32_t m, int32_t n, const ek_quantize_to *to) {
 #if defined(__x86_64__)
-    if (to && ek_vector_level() == 2) {  // the row's range taken in the GELU pass: one pass less
+    if (to && cap(level) == 2) {  // the row's range taken in the GELU pass: one pass less
         for (int32_t r = 0; r < m; r++) {
             float *row = x + (int64_t)r * ld, lo, hi;
             ek_gelu_range_avx512(row, n, to->sm, &lo, &hi);
@@ -353,7 +397,7 @@ void ek_gelu_quantize(float *x, int64_t ld, int32_t m, int32_t n, const ek_quant
 #endif
     for (int32_t r = 0; r < m; r++) {
         float *row = x + (int64_t)r * ld;
-        ek_gelu(row, n);
-        quantize_row(row, ld, r, n, to);
+        ek_gelu_at(level, row, n);
+        quantize_row(level, row, ld, r, n, to);
     }
 }

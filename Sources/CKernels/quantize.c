@@ -248,9 +248,7 @@ void ek_quantize_rows_at(int32_t level, const float *x, int64_t ldx, int32_t m, 
     if (level == 2) { quantize_rows_avx512(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
     if (level == 1) { quantize_rows_avx2(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
 #elif EK_ARM
-    (void)level;
-    quantize_rows_neon(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
-    return;
+    if (level >= 1) { quantize_rows_neon(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
 #endif
     ek_quantize_rows_ref(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
 }

@@ -9,12 +9,14 @@ final class AttentionTests: XCTestCase {
     /// V and probabilities (the C driver holds random, sharper heads to 0.05).
     static let int8Rel: Float = 0.02
 
-    /// Runs one head on `kernel`: q, k, v interleaved in rows of `ld` floats; returns [n][d].
+    /// Runs one head on `kernel`'s GEMM with the best vector passes this CPU has (every path then
+    /// shares the packing and softmax, so the GEMMs are compared bit for bit): q, k, v interleaved
+    /// in rows of `ld` floats; returns [n][d].
     static func attention(_ kernel: UnsafePointer<ek_kernel>, _ x: [Float], ld: Int, n: Int, d: Int) -> [Float] {
         var scratch = [UInt8](repeating: 0, count: Int(ek_attention_i8_scratch(Int32(n), Int32(d))))
         var out = [Float](repeating: .nan, count: n * d)
         x.withUnsafeBufferPointer { xb in
-            ek_attention_head_i8(kernel, xb.baseAddress, xb.baseAddress! + d, xb.baseAddress! + 2 * d, Int64(ld), Int32(n),
+            ek_attention_head_i8_at(2, kernel, xb.baseAddress, xb.baseAddress! + d, xb.baseAddress! + 2 * d, Int64(ld), Int32(n),
                                  Int32(d), 1 / Float(d).squareRoot(), &scratch, &out, Int64(d))
         }
         return out

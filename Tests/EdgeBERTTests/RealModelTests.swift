@@ -77,4 +77,20 @@ final class RealModelTests: XCTestCase {
         }
         XCTAssertNotEqual(means[0], means[1], "--float-attention changed nothing")
     }
+
+    /// Every kernel path this CPU runs, forced (GEMM and every other pass at its level, as on a
+    /// board that has only that path), holds the same bounds: what an AVX2-only box computes.
+    func testEveryKernelPathIsCloseToSentenceTransformers() throws {
+        let g = golden
+        for path in KernelTests.paths {
+            var o = Embedder.Options()
+            o.kernel = String(cString: path.pointee.name)
+            let e = try Embedder(modelPath: try models().int8, options: o)
+            let cos = try e.embed(texts).enumerated().map { cosine($0.element, g[$0.offset]) }
+            let mean = cos.reduce(0, +) / Double(cos.count)
+            print("MiniLM int8, path \(e.kernelName) (level \(path.pointee.level)): mean cosine \(mean), min \(cos.min()!)")
+            XCTAssertGreaterThanOrEqual(mean, Tolerance.int8MeanCosine, e.kernelName)
+            XCTAssertGreaterThanOrEqual(cos.min()!, Tolerance.int8MinCosine, e.kernelName)
+        }
+    }
 }

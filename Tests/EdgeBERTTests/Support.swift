@@ -11,6 +11,12 @@ enum Tolerance {
     /// int8 path vs transformers on MiniLM (issue 6): mean and min cosine over the corpus.
     static let int8MeanCosine = 0.998
     static let int8MinCosine = 0.99
+    /// Embeddings of two vector levels (AVX-512 / AVX2 / scalar fp32 passes) on the tiny model, max
+    /// abs difference per element of a normalised vector: GELU's approximations differ by up to
+    /// 1.6e-6 x |x|, and such a difference can flip an 8-bit rounding downstream. (On MiniLM the
+    /// levels differ by up to 0.015 per element, min cosine 0.996 to each other, and all hold the
+    /// same accuracy against sentence-transformers: RealModelTests.)
+    static let levelEmbeddingAbs: Float = 2e-3
     /// int8 path on the random tiny model, per-text embedding cosine (random weights quantise worse).
     static let tinyInt8Cosine = 0.99
 }

@@ -68,8 +68,12 @@ final class TinyModelTests: XCTestCase {
 
     /// Every kernel path gives the very same embeddings: int8 results are exact integers, and the
     /// epilogues run the same float operations in the same order.
-    func testEveryKernelPathGivesIdenticalEmbeddings() throws {
+    /// A forced path forces every pass: paths with the same vector level give identical
+    /// embeddings (their GEMMs are bitwise equal), paths of other levels differ only by the float
+    /// rounding of their LayerNorm, GELU and softmax approximations.
+    func testEveryKernelPathGivesTheSameEmbeddings() throws {
         let model = try ModelFile(path: Fixtures.tinyModels.int8)
+        var byLevel: [Int32: [[Float]]] = [:]
         var reference: [[Float]] = []
         for kernel in KernelTests.paths {
             var o = Embedder.Options()
@@ -77,7 +81,12 @@ final class TinyModelTests: XCTestCase {
             o.threads = 2
             let e = try Embedder(model: model, options: o)
             let out = try e.embed(Array(texts.prefix(20)))
-            if reference.isEmpty { reference = out } else { XCTAssertEqual(out, reference, "path \(o.kernel!)") }
+            if let same = byLevel[kernel.pointee.level] { XCTAssertEqual(out, same, "path \(o.kernel!)") }
+            byLevel[kernel.pointee.level] = out
+            if reference.isEmpty { reference = out }
+            for (a, b) in zip(out, reference) {
+                XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, Tolerance.levelEmbeddingAbs, "path \(o.kernel!)")
+            }
         }
     }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ek_system.h"
+#include "ek_testing.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,12 +52,17 @@ _Static_assert(sizeof(ek_gemm_params) == 9 * 8 + 2 * 8 + 6 * 4, "ek_gemm_params 
 
 typedef void (*ek_gemm_fn)(const ek_gemm_params *p);
 
-/// A kernel path: its name, its GEMM, and whether it wants unsigned activations.
+/// A kernel path, chosen once when a model loads: its GEMM and the vector level of every other
+/// pass (quantiser, LayerNorm, GELU, attention, embedding rows, fp32 GEMM), so that forcing a
+/// path (EDGEBERT_KERNEL=avx2) forces all of them. The runtime calls the *_at entry points below
+/// with `level`.
 typedef struct ek_kernel {
     const char *name;   // "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot"
     ek_gemm_fn gemm;
     int32_t unsigned_a; // 1: activations stored as uint8 q + 128
     int32_t features;   // internal: the CPU feature bits the path needs (0: none)
+    int32_t level;      // vector level of the other passes: x86 2 AVX-512, 1 AVX2, 0 scalar; ARM 1 NEON, 0 scalar
+    int32_t reserved;
 } ek_kernel;
 
 /// Every path compiled for this architecture, best first; the last is always "ref".
@@ -79,12 +85,10 @@ void ek_gemm_ref(const ek_gemm_params *p);
 /// A constant row gets s = 0 and q = -128. Columns k..<kp hold q = -128.
 void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                       int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
-/// The same on a given vector level (x86: 2 AVX-512, 1 AVX2, 0 scalar, capped at this CPU's; ARM: NEON),
-/// for testing each path against the twin.
+/// The same on a given vector level (x86: 2 AVX-512, 1 AVX2, 0 scalar; ARM: 1 NEON, 0 scalar; capped
+/// at this CPU's): the runtime passes its kernel path's level.
 void ek_quantize_rows_at(int32_t level, const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
                          const float *sm, int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
-void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
-                          int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
 
 /// Pack W [n][k] int8 row-major into the panel layout above. dst holds np * kp bytes.
 void ek_pack_b(const int8_t *w, int32_t n, int32_t k, int8_t *dst);
@@ -94,14 +98,9 @@ void ek_pack_b(const int8_t *w, int32_t n, int32_t k, int8_t *dst);
 void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                  const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
                  int32_t n_begin, int32_t n_end);
-void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
-                     const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
-                     int32_t n_begin, int32_t n_end);
 
 /// dot(a, b) over n floats.
 float ek_dot_f32(const float *a, const float *b, int32_t n);
-/// y[i] += alpha * x[i]
-void ek_axpy_f32(float alpha, const float *x, float *y, int32_t n);
 
 /// Where a fused pass leaves its rows quantised (ek_quantize_rows' outputs, row r at q + r * ldq).
 typedef struct ek_quantize_to {
@@ -117,8 +116,6 @@ typedef struct ek_quantize_to {
 /// In-place LayerNorm of rows [m][ld] over n columns (vectorised; _ref is the scalar twin).
 void ek_layernorm(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                   float eps);
-void ek_layernorm_ref(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
-                      float eps);
 /// LayerNorm, then each row quantised for the next int8 layer while it is in L1 (to: NULL for none).
 void ek_layernorm_quantize(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                            float eps, const ek_quantize_to *to);
@@ -139,9 +136,6 @@ void ek_embed_row(const int8_t *word8, float word_scale, const float *word32, co
 /// Scratch: kt [d][roundup(n, 16)], scores [4][roundup(n, 16)].
 void ek_attention_head(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
                        const float *mask, float *kt, float *scores, float *out, int64_t ldo);
-/// The scalar twin of the attention above (libm expf), for tests.
-void ek_attention_head_ref(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
-                           const float *mask, float *scores, float *out, int64_t ldo);
 /// Bytes of scratch ek_attention_head_i8 needs for n tokens and head width d (linear in n).
 int64_t ek_attention_i8_scratch(int32_t n, int32_t d);
 /// Self-attention of one head with int8 matmuls on the path `kern`: Q per row (asymmetric) and
@@ -151,29 +145,6 @@ int64_t ek_attention_i8_scratch(int32_t n, int32_t d);
 /// scratch: ek_attention_i8_scratch(n, d) bytes.
 void ek_attention_head_i8(const ek_kernel *kern, const float *q, const float *k, const float *v, int64_t ld,
                           int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo);
-/// The same with the vector passes (packing, softmax) of a given level (x86: 2 AVX-512, 1 AVX2,
-/// 0 scalar, capped at this CPU's), for testing each against the scalar bodies.
-void ek_attention_head_i8_at(int32_t level, const ek_kernel *kern, const float *q, const float *k, const float *v,
-                             int64_t ld, int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo);
-/// exp as the vector paths compute it (for tests).
-float ek_exp_approx(float x);
-
-/// n dependent integer adds (one per cycle on every core we target): for measuring the clock.
-static inline void ek_dependent_adds(int64_t n) {
-    int64_t x = 0;
-    for (int64_t i = 0; i < n; i += 8) {
-#if defined(__x86_64__)
-        __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                         "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
-#elif defined(__aarch64__)
-        __asm__ volatile("add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\t"
-                         "add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1" : "+r"(x));
-#else
-        x += 8;
-#endif
-    }
-    (void)x;
-}
 
 /// A spin-wait hint (PAUSE / YIELD).
 static inline void ek_cpu_relax(void) {
@@ -184,9 +155,23 @@ static inline void ek_cpu_relax(void) {
 #endif
 }
 
+// ---- the passes at a given vector level (a kernel path's `level`, capped at this CPU's) ----
+// The entry points without _at above run at the best level this CPU has.
+
+void ek_layernorm_quantize_at(int32_t level, float *x, int64_t ld, int32_t m, int32_t n, const float *gamma,
+                              const float *beta, float eps, const ek_quantize_to *to);
+void ek_gelu_quantize_at(int32_t level, float *x, int64_t ld, int32_t m, int32_t n, const ek_quantize_to *to);
+void ek_gelu_at(int32_t level, float *x, int64_t n);
+void ek_embed_row_at(int32_t level, const int8_t *word8, float word_scale, const float *word32, const float *pos,
+                     const float *typ, float *out, int32_t n);
+void ek_attention_head_at(int32_t level, const float *q, const float *k, const float *v, int64_t ld, int32_t n,
+                          int32_t d, float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo);
+void ek_sgemm_nt_at(int32_t level, const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                    const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
+                    int32_t n_begin, int32_t n_end);
+
 /// CRC32C (Castagnoli) continuing from crc (0 to start); hardware path when the CPU has one.
 uint32_t ek_crc32c(uint32_t crc, const void *data, size_t n);
-uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,8 @@ final class Encoder {
         self.pool = pool
         linearTask = LinearTask(runner: linear, state: state)
         attentionTask = AttentionTask(config: config, state: state)
+        attentionTask.level = kernel.pointee.level
+        rowTask.level = kernel.pointee.level
     }
 
     /// Runs tokens `ids[0..<n]` through the embeddings and the first `layers` encoder layers.
@@ -68,10 +70,10 @@ final class Encoder {
                 let pos = weights.positionEmbeddings + p * H
                 if let scales = weights.wordScales {
                     let q = weights.wordEmbeddings.assumingMemoryBound(to: Int8.self) + id * H
-                    ek_embed_row(q, scales[id], nil, pos, typ, row, Int32(H))
+                    ek_embed_row_at(kernel.pointee.level, q, scales[id], nil, pos, typ, row, Int32(H))
                 } else {
                     let w = weights.wordEmbeddings.assumingMemoryBound(to: Float.self) + id * H
-                    ek_embed_row(nil, 0, w, pos, typ, row, Int32(H))
+                    ek_embed_row_at(kernel.pointee.level, nil, 0, w, pos, typ, row, Int32(H))
                 }
             }
         }
@@ -196,6 +198,8 @@ final class AttentionTask: ParallelTask, @unchecked Sendable {
     var sequences = 1
     /// The kernel path for int8 attention, or nil for fp32.
     var kernel: UnsafePointer<ek_kernel>?
+    /// The vector level of the fp32 attention (the kernel path's).
+    var level: Int32 = 0
 
     init(config: ModelConfig, state: RunState) {
         self.config = config
@@ -217,7 +221,7 @@ final class AttentionTask: ParallelTask, @unchecked Sendable {
                                      scratch, state.ctx + off, Int64(H))
                 continue
             }
-            ek_attention_head(state.q + off, state.k + off, state.v + off, Int64(H), Int32(n), Int32(d), scale, nil,
+            ek_attention_head_at(level, state.q + off, state.k + off, state.v + off, Int64(H), Int32(n), Int32(d), scale, nil,
                               kt, scores, state.ctx + off, Int64(H))
         }
     }

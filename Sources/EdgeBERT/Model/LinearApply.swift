@@ -33,7 +33,7 @@ struct LinearRunner {
             kernel.pointee.gemm(&p)
         case let .f32(weight):
             let n0 = min(panels.lowerBound * 16, layer.n), n1 = min(panels.upperBound * 16, layer.n)
-            ek_sgemm_nt(x, Int64(ldx), weight, Int64(layer.k), layer.bias, residual, y, Int64(ldy),
+            ek_sgemm_nt_at(kernel.pointee.level, x, Int64(ldx), weight, Int64(layer.k), layer.bias, residual, y, Int64(ldy),
                         Int32(m), Int32(layer.n), Int32(layer.k), Int32(n0), Int32(n1))
         }
     }

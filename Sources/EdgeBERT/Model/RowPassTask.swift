@@ -16,13 +16,15 @@ final class RowPassTask: ParallelTask, @unchecked Sendable {
     var gamma = UnsafePointer<Float>(bitPattern: 64)!
     var beta = UnsafePointer<Float>(bitPattern: 64)!
     var eps: Float = 0
+    /// The vector level of the kernel path in use.
+    var level: Int32 = 0
 
     override func run(_ range: Range<Int>, thread: Int) {
         let rows = x + range.lowerBound * ld, m = Int32(range.count)
         guard var t = to else {
             switch kind {
-            case .layerNorm: ek_layernorm_quantize(rows, Int64(ld), m, Int32(cols), gamma, beta, eps, nil)
-            case .gelu: ek_gelu_quantize(rows, Int64(ld), m, Int32(cols), nil)
+            case .layerNorm: ek_layernorm_quantize_at(level, rows, Int64(ld), m, Int32(cols), gamma, beta, eps, nil)
+            case .gelu: ek_gelu_quantize_at(level, rows, Int64(ld), m, Int32(cols), nil)
             case .quantize: break
             }
             return
@@ -31,10 +33,10 @@ final class RowPassTask: ParallelTask, @unchecked Sendable {
         t.scales = t.scales! + range.lowerBound
         t.mins = t.mins! + range.lowerBound
         switch kind {
-        case .layerNorm: ek_layernorm_quantize(rows, Int64(ld), m, Int32(cols), gamma, beta, eps, &t)
-        case .gelu: ek_gelu_quantize(rows, Int64(ld), m, Int32(cols), &t)
+        case .layerNorm: ek_layernorm_quantize_at(level, rows, Int64(ld), m, Int32(cols), gamma, beta, eps, &t)
+        case .gelu: ek_gelu_quantize_at(level, rows, Int64(ld), m, Int32(cols), &t)
         case .quantize:
-            ek_quantize_rows(rows, Int64(ld), m, Int32(cols), t.kp, t.sm, t.q, t.ldq, t.scales, t.mins, t.unsigned_a)
+            ek_quantize_rows_at(level, rows, Int64(ld), m, Int32(cols), t.kp, t.sm, t.q, t.ldq, t.scales, t.mins, t.unsigned_a)
         }
     }
 }

@@ -1,0 +1,58 @@
+// Test and benchmark hooks, apart from the runtime's interface (ckernels.h): the scalar twins the
+// tests hold every vector path against, passes at a chosen level, and measuring helpers. The
+// runtime calls none of these.
+#ifndef EDGEBERT_EK_TESTING_H
+#define EDGEBERT_EK_TESTING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ek_kernel;
+
+/// The scalar twin of ek_quantize_rows.
+void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
+                          int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
+/// The scalar twin of ek_sgemm_nt.
+void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                     const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
+                     int32_t n_begin, int32_t n_end);
+/// The scalar twin of ek_layernorm.
+void ek_layernorm_ref(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                      float eps);
+/// The scalar twin of the attention above (libm expf), for tests.
+void ek_attention_head_ref(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d, float scale,
+                           const float *mask, float *scores, float *out, int64_t ldo);
+/// The same with the vector passes (packing, softmax) of a given level (x86: 2 AVX-512, 1 AVX2,
+/// 0 scalar, capped at this CPU's), for testing each against the scalar bodies.
+void ek_attention_head_i8_at(int32_t level, const struct ek_kernel *kern, const float *q, const float *k, const float *v,
+                             int64_t ld, int32_t n, int32_t d, float scale, void *scratch, float *out, int64_t ldo);
+/// exp as the vector paths compute it (for tests).
+float ek_exp_approx(float x);
+/// CRC32C by table, the twin of the hardware paths.
+uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n);
+
+/// n dependent integer adds (one per cycle on every core we target): for measuring the clock.
+static inline void ek_dependent_adds(int64_t n) {
+    int64_t x = 0;
+    for (int64_t i = 0; i < n; i += 8) {
+#if defined(__x86_64__)
+        __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                         "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+#elif defined(__aarch64__)
+        __asm__ volatile("add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\t"
+                         "add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1" : "+r"(x));
+#else
+        x += 8;
+#endif
+    }
+    (void)x;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif
