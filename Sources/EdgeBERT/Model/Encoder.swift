@@ -15,10 +15,8 @@ final class Encoder {
     private let linearTask: LinearTask
     private let attentionTask: AttentionTask
     private let rowTask = RowPassTask()
-    /// Sequences packed in the rows of the next forward (see state.seqStart / seqLength).
-    var sequences = 1
-    /// Calibration only (the converter): records per-channel activation ranges.
-    var stats: ActivationStats?
+    /// Calibration only (the converter): sees every dense layer's input.
+    var observer: ActivationObserver?
     /// Attention in int8 (ek_attention_head_i8) in layers whose query and key are int8; false: fp32 everywhere.
     var int8Attention = true
 
@@ -35,18 +33,20 @@ final class Encoder {
         rowTask.level = kernel.pointee.level
     }
 
-    /// Runs tokens `ids[0..<n]` through the embeddings and the first `layers` encoder layers.
-    /// The rows hold `sequences` texts packed one after another (state.seqStart / seqLength);
-    /// every operation is per row except attention, which stays inside each sequence, so a text
-    /// gives the same result alone or in a batch. The result is left in `state.x`: [n][H].
-    func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int) {
-        forward(ids: ids, n: n, layers: layers) { _, _ in }
+    /// Runs the batch's tokens through the embeddings and the first `layers` encoder layers.
+    /// Every operation is per row except attention, which stays inside each sequence, so a text
+    /// gives the same result alone or in a batch. The result is left in `state.x`: [rows][H].
+    func forward(_ batch: PackedBatch, layers: Int) {
+        forward(batch, layers: layers) { _, _ in }
     }
 
-    /// The same, calling `each(l, x)` with the hidden states [n][H] after the embeddings (l = 0)
+    /// The same, calling `each(l, x)` with the hidden states [rows][H] after the embeddings (l = 0)
     /// and after every layer l: for tools that follow the drift layer by layer.
-    func forward(ids: UnsafePointer<Int32>, n: Int, layers: Int, each: (Int, UnsafePointer<Float>) -> Void) {
-        embed(ids: ids, n: n, next: layers > 0 ? weights.layers[0] : nil)
+    func forward(_ batch: PackedBatch, layers: Int, each: (Int, UnsafePointer<Float>) -> Void) {
+        let n = batch.rows
+        attentionTask.batch = batch
+        defer { attentionTask.batch = nil }
+        embed(batch, next: layers > 0 ? weights.layers[0] : nil)
         each(0, state.x)
         for l in 0..<layers {
             layer(weights.layers[l], index: l, n: n, next: l + 1 < layers ? weights.layers[l + 1] : nil)
@@ -56,13 +56,13 @@ final class Encoder {
 
     /// x[t] = word[id] + position[t within its sequence] + type[0], then LayerNorm (and quantised
     /// for the first layer).   x: [n][H]
-    private func embed(ids: UnsafePointer<Int32>, n: Int, next: LayerWeights?) {
-        let H = config.hidden
+    private func embed(_ batch: PackedBatch, next: LayerWeights?) {
+        let H = config.hidden, n = batch.rows, ids = batch.ids
         let x = state.x
         let typ = weights.tokenTypeEmbeddings
-        for s in 0..<sequences {
-            let start = Int(state.seqStart[s])
-            for p in 0..<Int(state.seqLength[s]) {
+        for s in 0..<batch.count {
+            let start = Int(batch.starts[s])
+            for p in 0..<Int(batch.lengths[s]) {
                 let t = start + p
                 let id = Int(ids[t])
                 weights.wordRows.use(row: id)
@@ -135,16 +135,16 @@ final class Encoder {
     private func layer(_ w: LayerWeights, index: Int, n: Int, next: LayerWeights?) {
         let H = config.hidden, I = config.intermediate
         let x = state.x  // [n][H]
-        stats?.observe(x, rows: n, cols: H, site: .attentionInput, layer: index)
+        observer?.observe(x, rows: n, cols: H, site: .attentionInput, layer: index)
         run(w.query, n: n, x: x, y: state.q, residual: nil)  // [n][H]
         run(w.key, n: n, x: x, y: state.k, residual: nil)    // [n][H]
         run(w.value, n: n, x: x, y: state.v, residual: nil)  // [n][H]
         attention(n: n, int8: int8Attention && w.query.isInt8 && w.key.isInt8)  // ctx [n][H]
-        stats?.observe(state.ctx, rows: n, cols: H, site: .context, layer: index)
+        observer?.observe(state.ctx, rows: n, cols: H, site: .context, layer: index)
         quantize(state.ctx, n: n, k: H, for: w.attentionOutput)
         run(w.attentionOutput, n: n, x: state.ctx, y: x, residual: x)
         layerNorm(x, n: n, w.attentionNorm, quantizeFor: w.intermediate)
-        stats?.observe(x, rows: n, cols: H, site: .ffnInput, layer: index)
+        observer?.observe(x, rows: n, cols: H, site: .ffnInput, layer: index)
         run(w.intermediate, n: n, x: x, y: state.inter, residual: nil)  // [n][I]
         if config.activation == .gelu {
             rows(.gelu, state.inter, n: n, cols: I, to: target(I, w.output))
@@ -152,7 +152,7 @@ final class Encoder {
             ek_activation(state.inter, Int64(n * I), Int32(config.activation.rawValue))
             quantize(state.inter, n: n, k: I, for: w.output)
         }
-        stats?.observe(state.inter, rows: n, cols: I, site: .ffnHidden, layer: index)
+        observer?.observe(state.inter, rows: n, cols: I, site: .ffnHidden, layer: index)
         run(w.output, n: n, x: state.inter, y: x, residual: x)
         layerNorm(x, n: n, w.outputNorm, quantizeFor: next?.query, next?.key, next?.value)
     }
@@ -160,9 +160,8 @@ final class Encoder {
     /// Multi-head self-attention over n tokens (no padding inside one sequence):
     /// ctx[i, h] = softmax_j(q[i, h] . k[j, h] / sqrt(d)) v[j, h]     q, k, v, ctx: [n][H]
     private func attention(n: Int, int8: Bool) {
-        attentionTask.sequences = sequences
         attentionTask.kernel = int8 ? kernel : nil
-        pool.run(attentionTask, over: 0..<(sequences * config.heads))
+        pool.run(attentionTask, over: 0..<((attentionTask.batch?.count ?? 0) * config.heads))
     }
 }
 
@@ -172,8 +171,8 @@ final class LinearTask: ParallelTask, @unchecked Sendable {
     let state: RunState
     var layer: Linear?
     var m = 0
-    var x = UnsafePointer<Float>(bitPattern: 64)!
-    var y = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var x: UnsafePointer<Float>?
+    var y: UnsafeMutablePointer<Float>?
     var residual: UnsafePointer<Float>?
 
     init(runner: LinearRunner, state: RunState) {
@@ -185,7 +184,7 @@ final class LinearTask: ParallelTask, @unchecked Sendable {
     override var grain: Int { 2 }
 
     override func run(_ range: Range<Int>, thread: Int) {
-        guard let layer else { return }
+        guard let layer, let x, let y else { return }
         runner.run(layer, m: m, x: x, ldx: layer.k, xq: state.xq, ldq: state.ldq, xs: state.xs, xmin: state.xmin, y: y,
                    ldy: layer.n, residual: residual, panels: range)
     }
@@ -195,7 +194,8 @@ final class LinearTask: ParallelTask, @unchecked Sendable {
 final class AttentionTask: ParallelTask, @unchecked Sendable {
     let config: ModelConfig
     let state: RunState
-    var sequences = 1
+    /// The batch of the forward pass under way.
+    var batch: PackedBatch?
     /// The kernel path for int8 attention, or nil for fp32.
     var kernel: UnsafePointer<ek_kernel>?
     /// The vector level of the fp32 attention (the kernel path's).
@@ -207,15 +207,16 @@ final class AttentionTask: ParallelTask, @unchecked Sendable {
     }
 
     override func run(_ items: Range<Int>, thread: Int) {
+        guard let batch else { return }
         let H = config.hidden, d = config.headDim, heads = config.heads
         let scale = 1 / Float(d).squareRoot()
         let scratch = state.scores + thread * state.scoresStride
         for item in items {
             let s = item / heads, h = item % heads
-            let n = Int(state.seqLength[s])
+            let n = Int(batch.lengths[s])
             let kt = scratch                                // [d][roundUp(n, 16)]
             let scores = scratch + d * roundUp(n, 16)       // [4][roundUp(n, 16)]
-            let off = Int(state.seqStart[s]) * H + h * d
+            let off = Int(batch.starts[s]) * H + h * d
             if let kernel {
                 ek_attention_head_i8(kernel, state.q + off, state.k + off, state.v + off, Int64(H), Int32(n), Int32(d), scale,
                                      scratch, state.ctx + off, Int64(H))

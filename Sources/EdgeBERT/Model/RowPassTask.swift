@@ -7,19 +7,20 @@ final class RowPassTask: ParallelTask, @unchecked Sendable {
     enum Kind { case layerNorm, gelu, quantize }
     var kind = Kind.quantize
     /// Rows [m][ld] of `cols` floats, in place for LayerNorm and GELU.
-    var x = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var x: UnsafeMutablePointer<Float>?
     var ld = 0
     var cols = 0
     /// Where the rows go quantised (row r at q + r * ldq), or nil for none.
     var to: ek_quantize_to?
     /// LayerNorm only.
-    var gamma = UnsafePointer<Float>(bitPattern: 64)!
-    var beta = UnsafePointer<Float>(bitPattern: 64)!
+    var gamma: UnsafePointer<Float>?
+    var beta: UnsafePointer<Float>?
     var eps: Float = 0
     /// The vector level of the kernel path in use.
     var level: Int32 = 0
 
     override func run(_ range: Range<Int>, thread: Int) {
+        guard let x else { return }
         let rows = x + range.lowerBound * ld, m = Int32(range.count)
         guard var t = to else {
             switch kind {

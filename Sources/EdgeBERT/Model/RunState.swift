@@ -26,14 +26,11 @@ struct RunState: @unchecked Sendable {
     let scoresStride: Int
     let ids: UnsafeMutablePointer<Int32>     // [T] token ids
 
-    /// Bytes the arena needs for these buffers.
+    /// Bytes the arena needs for these buffers: the layout below, run over no memory.
     static func plan(_ c: ModelConfig, maxTokens: Int, rows T: Int, batch: Int, threads: Int) -> Int {
-        let H = c.hidden, I = c.intermediate
-        let ldq = max(roundUp(H, 4), roundUp(I, 4))
-        let stride = scratchFloats(c, maxTokens: maxTokens)
-        return 5 * Arena.size(Float.self, T * H) + Arena.size(Float.self, T * I) + Arena.size(Int8.self, T * ldq)
-            + 2 * Arena.size(Float.self, T) + Arena.size(Float.self, threads * stride) + Arena.size(Int32.self, T)
-            + 2 * Arena.size(Int32.self, batch)
+        var sizing = ArenaLayout.sizing()
+        _ = RunState(c, maxTokens: maxTokens, rows: T, batch: batch, threads: threads, layout: &sizing)
+        return sizing.used
     }
 
     /// Floats of attention scratch per thread: the larger of the fp32 and the int8 path's needs,
@@ -44,7 +41,8 @@ struct RunState: @unchecked Sendable {
         return roundUp(max(f32, i8), 16)
     }
 
-    init(_ c: ModelConfig, maxTokens: Int, rows T: Int, batch: Int, threads: Int, arena: Arena) {
+    /// The buffers, in order, from `layout` (sizing or carving an arena planned by `plan`).
+    init(_ c: ModelConfig, maxTokens: Int, rows T: Int, batch: Int, threads: Int, layout arena: inout ArenaLayout) {
         precondition(T >= maxTokens)
         let H = c.hidden, I = c.intermediate
         self.maxTokens = maxTokens

@@ -1,12 +1,7 @@
 /// Per-channel activation ranges (max |x| per input channel of every dense layer), gathered by
 /// running the float model over calibration texts. Feeds SmoothQuant-style smoothing.
-final class ActivationStats {
-    enum Site: Int, CaseIterable {
-        case attentionInput = 0  // input of query / key / value   [H]
-        case context = 1         // input of attention.output.dense [H]
-        case ffnInput = 2        // input of intermediate.dense      [H]
-        case ffnHidden = 3       // input of output.dense            [I]
-    }
+final class ActivationStats: ActivationObserver {
+    typealias Site = ActivationSite
 
     /// [layer][site] -> [channels] max |x|
     private(set) var maxAbs: [[[Float]]]

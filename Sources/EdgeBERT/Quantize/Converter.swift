@@ -109,9 +109,9 @@ public struct Converter {
         one.threads = 1
         let embedder = try Embedder(modelPath: scratchPath, options: one)
         let stats = ActivationStats(layers: c.layers, hidden: c.hidden, intermediate: c.intermediate)
-        embedder.encoder.stats = stats
+        embedder.observer = stats
         let reference = try embedder.embed(texts)
-        embedder.encoder.stats = nil
+        embedder.observer = nil
         return (stats, reference)
     }
 

@@ -75,6 +75,12 @@ public final class Embedder {
 
     public var dimension: Int { config.hidden }
 
+    /// Sees the dense layers' inputs of every forward pass (the converter's calibration).
+    var observer: ActivationObserver? {
+        get { encoder.observer }
+        set { encoder.observer = newValue }
+    }
+
     public convenience init(modelPath: String, options: Options = Options()) throws(EdgeBERTError) {
         try self.init(model: try ModelFile(path: modelPath), options: options)
     }
@@ -125,7 +131,8 @@ public final class Embedder {
                          + "(--max-length) or the tokens per batch (--batch-tokens)")
         }
         arena = try Arena(bytes: arenaBytes)
-        state = RunState(c, maxTokens: maxLength, rows: batchTokens, batch: batch, threads: threads, arena: arena)
+        var layout = ArenaLayout.carving(arena)
+        state = RunState(c, maxTokens: maxLength, rows: batchTokens, batch: batch, threads: threads, layout: &layout)
         pool = ThreadPool(threads: threads)
         encoder = Encoder(config: c, weights: weights, state: state, kernel: kernel, pool: pool)
         encoder.int8Attention = options.int8Attention
@@ -163,16 +170,49 @@ public final class Embedder {
         return n
     }
 
-    /// Tokenises and runs the encoder on one text; the hidden states are left in `state.x`.
-    /// Returns n tokens.
-    private func run(_ text: String) throws(EdgeBERTError) -> Int {
+    /// Tokenises `texts[first...]` into the arena's rows, as many as the batch allows while the
+    /// next one surely fits the token budget (a text takes at most maxLength rows; the first
+    /// always fits, batchTokens >= maxLength), recording each text's token count in `tokens`.
+    private func pack(_ texts: [String], from first: Int, tokens: UnsafeMutableBufferPointer<Int>?) throws(EdgeBERTError)
+        -> PackedBatch {
+        var count = 0, rows = 0
+        while count < batch && first + count < texts.count && rows + maxLength <= batchTokens {
+            let n: Int
+            do throws(EdgeBERTError) {
+                n = try tokenize(texts[first + count], at: rows)
+            } catch {
+                throw .data("text \(first + count + 1)", error.why)
+            }
+            state.seqStart[count] = Int32(rows)
+            state.seqLength[count] = Int32(n)
+            tokens?[first + count] = n
+            rows += n
+            count += 1
+        }
+        return PackedBatch(ids: state.ids, starts: state.seqStart, lengths: state.seqLength, count: count, rows: rows)
+    }
+
+    /// One text as a batch of one.
+    private func pack(_ text: String) throws(EdgeBERTError) -> PackedBatch {
         let n = try tokenize(text, at: 0)
         state.seqStart[0] = 0
         state.seqLength[0] = Int32(n)
-        encoder.sequences = 1
-        encoder.forward(ids: state.ids, n: n, layers: layer)
+        return PackedBatch(ids: state.ids, starts: state.seqStart, lengths: state.seqLength, count: 1, rows: n)
+    }
+
+    /// Runs the encoder on a batch and checks the model file is still the one opened (a result
+    /// computed from a file truncated or rewritten under us is never returned).
+    private func forward(_ b: PackedBatch, each: ((Int, UnsafePointer<Float>) -> Void)? = nil) throws(EdgeBERTError) {
+        if let each { encoder.forward(b, layers: layer, each: each) } else { encoder.forward(b, layers: layer) }
         try model.file.checkIntact()
-        return n
+    }
+
+    /// Tokenises and runs the encoder on one text; the hidden states are left in `state.x`.
+    /// Returns n tokens.
+    private func run(_ text: String) throws(EdgeBERTError) -> Int {
+        let b = try pack(text)
+        try forward(b)
+        return b.rows
     }
 
     /// Embeds `texts` in order, `batch` at a time in one forward pass each: out holds
@@ -185,33 +225,14 @@ public final class Embedder {
         let H = config.hidden
         var first = 0
         while first < texts.count {
-            // As many texts as the batch and the token budget allow (a text takes at most maxLength rows).
-            // As many texts as the batch allows while the next one surely fits the token budget
-            // (a text takes at most maxLength rows; the first always fits, batchTokens >= maxLength).
-            var count = 0, rows = 0
-            while count < batch && first + count < texts.count && rows + maxLength <= batchTokens {
-                let s = count
-                count += 1
-                let n: Int
-                do throws(EdgeBERTError) {
-                    n = try tokenize(texts[first + s], at: rows)
-                } catch {
-                    throw .data("text \(first + s + 1)", error.why)
-                }
-                state.seqStart[s] = Int32(rows)
-                state.seqLength[s] = Int32(n)
-                tokens?[first + s] = n
-                rows += n
-            }
-            encoder.sequences = count
-            encoder.forward(ids: state.ids, n: rows, layers: layer)
-            try model.file.checkIntact()
-            for s in 0..<count {
+            let b = try pack(texts, from: first, tokens: tokens)
+            try forward(b)
+            for s in 0..<b.count {
                 let dst = out.baseAddress! + (first + s) * H
-                PoolingOps.pool(pooling, x: state.x + Int(state.seqStart[s]) * H, n: Int(state.seqLength[s]), hidden: H, out: dst)
+                PoolingOps.pool(pooling, x: state.x + Int(b.starts[s]) * H, n: Int(b.lengths[s]), hidden: H, out: dst)
                 if normalize { PoolingOps.normalize(dst, count: H) }
             }
-            first += count
+            first += b.count
         }
     }
 
@@ -261,14 +282,10 @@ public final class Embedder {
     /// The hidden states after the embeddings and after every layer up to the one configured:
     /// [layer + 1][n * dimension], raw (no pooling, no normalisation). For compare's drift table.
     public func layerStates(_ text: String) throws(EdgeBERTError) -> [[Float]] {
-        let n = try tokenize(text, at: 0)
-        state.seqStart[0] = 0
-        state.seqLength[0] = Int32(n)
-        encoder.sequences = 1
+        let b = try pack(text)
         var out: [[Float]] = []
-        let count = n * config.hidden
-        encoder.forward(ids: state.ids, n: n, layers: layer) { _, x in out.append(Array(UnsafeBufferPointer(start: x, count: count))) }
-        try model.file.checkIntact()
+        let count = b.rows * config.hidden
+        try forward(b) { _, x in out.append(Array(UnsafeBufferPointer(start: x, count: count))) }
         return out
     }
 
