@@ -22,7 +22,22 @@ enum RuntimeOptions {
         o.kernel = a.value("--kernel")
         o.int8Attention = !a.flag("--float-attention")
         try extra(&o)
-        return try Embedder(modelPath: path, options: o)
+        do throws(EdgeBERTError) {
+            return try Embedder(modelPath: path, options: o)
+        } catch {
+            throw flagNamed(error)
+        }
+    }
+
+    /// The library names options by their `Embedder.Options` property; the CLI by its flags.
+    static let flags = ["maxLength": "--max-length", "layer": "--layer", "threads": "--threads", "batch": "--batch",
+                        "batchTokens": "--batch-tokens", "kernel": "--kernel"]
+
+    static func flagNamed(_ e: EdgeBERTError) -> EdgeBERTError {
+        guard let flag = flags[e.what] else { return e }
+        let why = e.why.replacing("the max length", with: "the max length (--max-length)")
+            .replacing("the tokens per batch", with: "the tokens per batch (--batch-tokens)")
+        return EdgeBERTError(e.kind, flag, why)
     }
 }
 

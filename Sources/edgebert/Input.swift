@@ -29,7 +29,7 @@ final class TextSource {
         }
         if let file {
             fd = open(file, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .data(file, "cannot open: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw .system(file, "cannot open", errno: errno) }
             var st = stat()
             if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { close(fd); throw .data(file, "is a folder, not a file") }
             size = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
@@ -77,7 +77,7 @@ final class TextSource {
     /// Lines of a regular file, counted without keeping them (npy headers to a pipe need it first).
     static func countLines(path: String) throws(EdgeBERTError) -> Int {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .data(path, "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .system(path, "cannot open", errno: errno) }
         defer { close(fd) }
         var r = LineReader(fd: fd, what: path, maxLineBytes: 1)
         var n = 0
@@ -103,7 +103,7 @@ enum Input {
     /// A small file read whole (/proc/self/status).
     static func readAll(path: String) throws(EdgeBERTError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .data(path, "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .system(path, "cannot open", errno: errno) }
         defer { close(fd) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -111,7 +111,7 @@ enum Input {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .data(path, "cannot read: \(String(cString: strerror(errno)))")
+                throw .system(path, "cannot read", errno: errno)
             }
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])

@@ -100,7 +100,7 @@ final class HostileModelTests: XCTestCase {
         if Embedder.arenaLimit() < 17 << 30 {
             XCTAssertThrowsError(try Embedder(modelPath: p)) { e in
                 let err = e as! EdgeBERTError
-                XCTAssertEqual(err.what, "--max-length")
+                XCTAssertEqual(err.what, "maxLength")
                 XCTAssertTrue(err.why.contains("MiB arena"), err.why)
             }
         }
@@ -265,5 +265,21 @@ final class LineReaderTests: XCTestCase {
             if input.last == 0x0A { joined.append(0x0A) }
             XCTAssertEqual(joined, input)
         }
+    }
+}
+
+/// System errors keep their errno as a value.
+final class SystemErrorTests: XCTestCase {
+    func testErrnoIsKept() throws {
+        XCTAssertThrowsError(try ModelFile(path: "/nonexistent/model.ebm")) { e in
+            XCTAssertEqual((e as! EdgeBERTError).errno, ENOENT)
+        }
+        let out = try OutputFile(path: "/dev/full")
+        XCTAssertThrowsError(try out.write([1, 2, 3])) { e in
+            let err = e as! EdgeBERTError
+            XCTAssertEqual(err.errno, ENOSPC)
+            XCTAssertEqual(err.description, "/dev/full: cannot write: no space left on device")
+        }
+        XCTAssertNil(EdgeBERTError.data("x", "y").errno)
     }
 }

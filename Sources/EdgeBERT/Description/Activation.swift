@@ -6,6 +6,7 @@ public enum Activation: UInt32, Sendable, CustomStringConvertible {
     case geluTanh = 1
     case relu = 2
 
+    /// The activation config.json's `hidden_act` names, or nil when unsupported.
     public init?(huggingFace name: String) {
         switch name {
         case "gelu": self = .gelu
@@ -15,6 +16,7 @@ public enum Activation: UInt32, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The name `inspect` prints.
     public var description: String {
         switch self {
         case .gelu: "gelu"

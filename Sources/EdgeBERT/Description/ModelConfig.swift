@@ -1,21 +1,35 @@
 /// Everything about a model that is not a tensor: shapes, tokenizer switches, pooling defaults.
 public struct ModelConfig: Equatable, Sendable {
+    /// Tokens in the vocabulary (`vocab_size`).
     public var vocabSize: Int
+    /// Width of every hidden state and of the embedding (`hidden_size`).
     public var hidden: Int
+    /// Encoder layers (`num_hidden_layers`).
     public var layers: Int
+    /// Attention heads per layer (`num_attention_heads`).
     public var heads: Int
+    /// Width of the feed-forward hidden layer (`intermediate_size`).
     public var intermediate: Int
+    /// Rows of the position embedding table (`max_position_embeddings`).
     public var maxPositions: Int
+    /// Rows of the token-type table (`type_vocab_size`).
     public var typeVocabSize: Int
+    /// LayerNorm's epsilon (`layer_norm_eps`).
     public var layerNormEps: Float
+    /// The feed-forward activation (`hidden_act`).
     public var activation: Activation
+    /// How text is normalised before WordPiece.
     public var tokenizer: TokenizerOptions
+    /// Default pooling (sentence-transformers' Pooling module, else mean).
     public var pooling: Pooling
+    /// Default L2 normalisation (a sentence-transformers Normalize module, else on).
     public var normalize: Bool
     /// The longest input in tokens, [CLS] and [SEP] included (sentence-transformers' max_seq_length).
     public var maxSequenceLength: Int
+    /// Ids of [CLS], [SEP], [PAD], [UNK], [MASK].
     public var special: SpecialTokens
 
+    /// Width of one attention head.
     public var headDim: Int { hidden / heads }
 
     /// Checks the numbers are sane before anything is sized from them.

@@ -8,6 +8,7 @@ public enum Pooling: UInt32, Sendable, CustomStringConvertible, CaseIterable {
     /// sentence-transformers' `mean_sqrt_len_tokens`: the sum divided by sqrt(token count).
     case meanSqrtLen = 4
 
+    /// The pooling named on the command line (`mean`, `cls`, `max`, `none`, `mean_sqrt_len`), or nil.
     public init?(name: String) {
         switch name {
         case "mean": self = .mean
@@ -19,6 +20,7 @@ public enum Pooling: UInt32, Sendable, CustomStringConvertible, CaseIterable {
         }
     }
 
+    /// The name `inspect` prints.
     public var description: String {
         switch self {
         case .mean: "mean"

@@ -1,10 +1,13 @@
 /// BasicTokenizer switches, from the model's tokenizer_config.json.
 public struct TokenizerOptions: Equatable, Sendable {
+    /// Lowercase the text (`do_lower_case`).
     public var lowercase: Bool
     /// nil: strip accents exactly when lowercasing (transformers' default).
     public var stripAccents: Bool?
+    /// Put spaces around CJK ideographs (`tokenize_chinese_chars`).
     public var splitChinese: Bool
 
+    /// The switches as given.
     public init(lowercase: Bool, stripAccents: Bool?, splitChinese: Bool) {
         self.lowercase = lowercase
         self.stripAccents = stripAccents

@@ -8,6 +8,7 @@ public enum DType: UInt32, Sendable, CustomStringConvertible {
     case i8Packed = 4
     case i32 = 5
 
+    /// The name `inspect` prints.
     public var description: String {
         switch self {
         case .f32: "f32"
@@ -18,6 +19,7 @@ public enum DType: UInt32, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The dtype named on the command line (`f32`, `f16`, `int8`), or nil.
     public init?(name: String) {
         switch name {
         case "f32": self = .f32

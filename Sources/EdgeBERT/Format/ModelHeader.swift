@@ -14,26 +14,31 @@
 ///         vocabulary, checked at every open (the CRC at 12, over everything, by `inspect --verify`)
 ///     156..256 zero
 public struct ModelHeader: Equatable, Sendable {
-    public static let magic: [UInt8] = Array("EDGEBERT".utf8)
+    static let magic: [UInt8] = Array("EDGEBERT".utf8)
+    /// The format version this build reads and writes.
     public static let version: UInt32 = 2
-    public static let size = 256
-    public static let checksumOffset = 12
-    public static let checkedFrom = 16
-    public static let metaChecksumOffset = 152
+    static let size = 256
+    static let checksumOffset = 12
+    static let checkedFrom = 16
+    static let metaChecksumOffset = 152
 
+    /// The model's description.
     public var config: ModelConfig
+    /// How the dense weights are stored (int8 packed, or f32 for the float reference).
     public var weightDType: DType
-    public var tensorCount: UInt32 = 0
-    public var tableOffset: UInt64 = 0
-    public var vocabOffset: UInt64 = 0
-    public var vocabBytes: UInt64 = 0
-    public var vocabCount: UInt32 = 0
-    public var dataOffset: UInt64 = 0
-    public var dataBytes: UInt64 = 0
+    var tensorCount: UInt32 = 0
+    var tableOffset: UInt64 = 0
+    var vocabOffset: UInt64 = 0
+    var vocabBytes: UInt64 = 0
+    var vocabCount: UInt32 = 0
+    var dataOffset: UInt64 = 0
+    var dataBytes: UInt64 = 0
+    /// CRC32C of every byte after the first 16 (checked by `ModelFile.verify`).
     public var checksum: UInt32 = 0
     /// CRC32C of the header, table and vocabulary (see the layout above).
     public var metaChecksum: UInt32 = 0
 
+    /// A header for a new file (offsets and checksums filled in by the writer).
     public init(config: ModelConfig, weightDType: DType) {
         self.config = config
         self.weightDType = weightDType

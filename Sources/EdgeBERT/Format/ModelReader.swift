@@ -1,30 +1,37 @@
 /// A stored tensor seen in place: a pointer into the mapped file, no copy.
-public struct TensorView: @unchecked Sendable {
-    public let entry: TensorEntry
-    public let base: UnsafeRawPointer
+struct TensorView: @unchecked Sendable {
+    let entry: TensorEntry
+    let base: UnsafeRawPointer
 
-    public var name: String { entry.name }
-    public var shape: [Int] { entry.shape }
-    public var dtype: DType { entry.dtype }
+    var name: String { entry.name }
+    var shape: [Int] { entry.shape }
+    var dtype: DType { entry.dtype }
 
-    public var floats: UnsafePointer<Float> { base.assumingMemoryBound(to: Float.self) }
-    public var int8s: UnsafePointer<Int8> { base.assumingMemoryBound(to: Int8.self) }
-    public var int32s: UnsafePointer<Int32> { base.assumingMemoryBound(to: Int32.self) }
+    var floats: UnsafePointer<Float> { base.assumingMemoryBound(to: Float.self) }
+    var int8s: UnsafePointer<Int8> { base.assumingMemoryBound(to: Int8.self) }
+    var int32s: UnsafePointer<Int32> { base.assumingMemoryBound(to: Int32.self) }
 }
 
 /// A model file opened for use: mapped read-only, header, table and vocabulary validated.
 /// Every tensor lies inside the file, 64-byte aligned, with a length that matches its dtype and
 /// shape; otherwise opening fails with an error naming the tensor.
 public final class ModelFile: @unchecked Sendable {
+    /// The path the file was opened from.
     public let path: String
+    /// The read-only mapping of the whole file.
     public let file: MappedFile
+    /// The validated header.
     public let header: ModelHeader
+    /// The tensor table, in file order.
     public let entries: [TensorEntry]
+    /// The WordPiece vocabulary, by id.
     public let vocab: [String]
     private let index: [String: Int]
 
+    /// The model's description (from the header).
     public var config: ModelConfig { header.config }
 
+    /// Maps and validates the file: header and table checksum, every offset, length and count; an error names what is wrong.
     public init(path: String) throws(EdgeBERTError) {
         self.path = path
         file = try MappedFile(path: path)
@@ -81,7 +88,7 @@ public final class ModelFile: @unchecked Sendable {
     }
 
     /// The tensor `name`, checked against the dtype(s) and shape the caller expects.
-    public func tensor(_ name: String, _ dtypes: [DType], _ shape: [Int]) throws(EdgeBERTError) -> TensorView {
+    func tensor(_ name: String, _ dtypes: [DType], _ shape: [Int]) throws(EdgeBERTError) -> TensorView {
         guard let i = index[name] else { throw .data(path, "tensor \(name) is missing") }
         let e = entries[i]
         guard dtypes.contains(e.dtype) else {
@@ -91,8 +98,10 @@ public final class ModelFile: @unchecked Sendable {
         return TensorView(entry: e, base: file.bytes.baseAddress! + e.offset)
     }
 
+    /// True when the file holds a tensor of that name.
     public func has(_ name: String) -> Bool { index[name] != nil }
 
+    /// The table row of a tensor, or nil.
     public func entry(_ name: String) -> TensorEntry? { index[name].map { entries[$0] } }
 
     /// Recomputes the CRC32C over everything after the first 16 bytes.

@@ -1,28 +1,28 @@
 /// A tensor on its way into a model file: name, dtype, logical shape, and its bytes.
-public struct PendingTensor {
-    public var name: String
-    public var dtype: DType
-    public var shape: [Int]
-    public var data: [UInt8]
+struct PendingTensor {
+    var name: String
+    var dtype: DType
+    var shape: [Int]
+    var data: [UInt8]
 
-    public init(name: String, dtype: DType, shape: [Int], data: [UInt8]) {
+    init(name: String, dtype: DType, shape: [Int], data: [UInt8]) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
         self.data = data
     }
 
-    public init(name: String, floats: [Float], shape: [Int]) {
+    init(name: String, floats: [Float], shape: [Int]) {
         self.init(name: name, dtype: .f32, shape: shape, data: floats.withUnsafeBytes { Array($0) })
     }
 }
 
 /// Writes header, tensor table, vocabulary and 64-byte-aligned tensor data as one file, to a
 /// temporary name first: a failure part way leaves nothing at `path`.
-public enum ModelWriter {
-    public static let alignment = 64
+enum ModelWriter {
+    static let alignment = 64
 
-    public static func write(path: String, config: ModelConfig, weightDType: DType, vocab: [String],
+    static func write(path: String, config: ModelConfig, weightDType: DType, vocab: [String],
                              tensors: [PendingTensor], protecting: [String] = []) throws(EdgeBERTError) {
         var header = ModelHeader(config: config, weightDType: weightDType)
         header.tensorCount = UInt32(tensors.count)

@@ -3,13 +3,20 @@
 ///     0 name (80 bytes, UTF-8, zero padded)   80 dtype u32   84 rank u32   88 shape 4 x u32
 ///     104 absolute offset u64 (64-byte aligned)   112 byte length u64   120 zero
 public struct TensorEntry: Equatable, Sendable {
+    /// Bytes of one table row on disk.
     public static let size = 128
+    /// Bytes of the zero-padded name field.
     public static let nameWidth = 80
 
+    /// The checkpoint's key without any `bert.` prefix, plus a suffix (`.weight`, `.scale`, ...).
     public var name: String
+    /// How the elements are stored.
     public var dtype: DType
+    /// The logical shape ([N, K] for a packed matrix).
     public var shape: [Int]
+    /// Absolute byte offset in the file, 64-byte aligned.
     public var offset: Int
+    /// Bytes stored.
     public var length: Int
 
     func encode(into w: inout ByteWriter) {

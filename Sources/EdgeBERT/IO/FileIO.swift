@@ -58,13 +58,14 @@ public final class OutputFile {
     private let finalPath: String
     private var cleanupSlot: Int32 = -1
     private var committed = false
+    /// Bytes appended so far.
     public private(set) var bytesWritten: Int = 0
 
     /// Opens `path` for writing as described above. `protecting` lists files that must never be
     /// overwritten (the model being read, the checkpoint being converted): naming one is an error.
     public init(path: String, protecting: [String] = []) throws(EdgeBERTError) {
         self.path = path
-        guard !path.isEmpty else { throw .usage("-o", "an empty output path") }
+        guard !path.isEmpty else { throw .usage("output", "an empty path") }
         if let id = fileIdentity(path) {
             for p in protecting {
                 if let pid = fileIdentity(p), pid == id {
@@ -146,14 +147,14 @@ public final class OutputFile {
     /// Appends bytes.
     public func write(_ buffer: UnsafeRawBufferPointer) throws(EdgeBERTError) {
         let code = writeAll(buffer)
-        guard code == 0 else { throw .data(path, "cannot write: \(errnoText(code).lowercasedFirst)") }
+        guard code == 0 else { throw systemError(path, "cannot write", code: code) }
         bytesWritten += buffer.count
     }
 
     /// Appends bytes.
     public func write(_ bytes: [UInt8]) throws(EdgeBERTError) {
         let code = bytes.withUnsafeBytes { writeAll($0) }
-        guard code == 0 else { throw .data(path, "cannot write: \(errnoText(code).lowercasedFirst)") }
+        guard code == 0 else { throw systemError(path, "cannot write", code: code) }
         bytesWritten += bytes.count
     }
 
@@ -162,7 +163,7 @@ public final class OutputFile {
     public func write(_ bytes: [UInt8], at offset: Int) throws(EdgeBERTError) {
         precondition(isSeekable, "write(at:) on an output that cannot seek")
         let code = bytes.withUnsafeBytes { writeAll($0, at: offset) }
-        guard code == 0 else { throw .data(path, "cannot write: \(errnoText(code).lowercasedFirst)") }
+        guard code == 0 else { throw systemError(path, "cannot write", code: code) }
     }
 
     /// Everything is written: a replaced file is synced and renamed into place; a file written in
@@ -203,6 +204,7 @@ public final class TemporaryFile {
     public let path: String
     private var slot: Int32
 
+    /// Registers `path` for removal; nothing is created.
     public init(path: String) {
         self.path = path
         slot = ek_cleanup_add(path)

@@ -17,6 +17,7 @@ import CKernels
 /// reports that, and any change of size or modification time, as an error. The runtime calls it
 /// after every forward pass, so a result computed from a damaged file is never returned.
 public final class MappedFile: @unchecked Sendable {
+    /// The path the file was opened from.
     public let path: String
     /// The mapped bytes, valid for the lifetime of this object.
     public let bytes: UnsafeRawBufferPointer
@@ -25,6 +26,7 @@ public final class MappedFile: @unchecked Sendable {
     private let openedSize: Int
     private let openedMtime: timespec
 
+    /// Opens and maps a regular, non-empty file read-only, and guards the mapping against truncation.
     public init(path: String) throws(EdgeBERTError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -14,8 +14,12 @@ func errnoText(_ code: Int32) -> String {
 
 /// An `EdgeBERTError` for a failed system call on `path`, from the current errno.
 func systemError(_ path: String, _ action: String) -> EdgeBERTError {
-    let code = errno
-    return .data(path, "\(action): \(errnoText(code).lowercasedFirst)")
+    systemError(path, action, code: errno)
+}
+
+/// The same for an errno value already taken.
+func systemError(_ path: String, _ action: String, code: Int32) -> EdgeBERTError {
+    EdgeBERTError(.data, path, "\(action): \(errnoText(code).lowercasedFirst)", errno: code)
 }
 
 extension String {

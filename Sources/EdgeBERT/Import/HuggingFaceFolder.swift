@@ -1,11 +1,11 @@
 /// A Hugging Face BERT checkpoint folder: config.json, vocab.txt, model.safetensors, and the
 /// sentence-transformers files that set pooling, normalisation and the max sequence length.
-public struct HuggingFaceFolder {
-    public let path: String
-    public let config: ModelConfig
-    public let vocab: [String]
+struct HuggingFaceFolder {
+    let path: String
+    let config: ModelConfig
+    let vocab: [String]
 
-    public init(path: String) throws(EdgeBERTError) {
+    init(path: String) throws(EdgeBERTError) {
         self.path = path
         func file(_ name: String) -> String { path.hasSuffix("/") ? path + name : path + "/" + name }
         guard fileExists(file("config.json")) else {
@@ -104,7 +104,7 @@ public struct HuggingFaceFolder {
     }
 
     /// The weights file: model.safetensors.
-    public func openWeights() throws(EdgeBERTError) -> SafetensorsFile {
+    func openWeights() throws(EdgeBERTError) -> SafetensorsFile {
         let p = path.hasSuffix("/") ? path + "model.safetensors" : path + "/model.safetensors"
         guard fileExists(p) else { throw .data(path, "no model.safetensors (pytorch_model.bin is not read: convert it to safetensors first)") }
         return try SafetensorsFile(path: p)

@@ -1,7 +1,7 @@
 /// A small JSON reader for the configuration files and the safetensors header: enough JSON for
 /// them (RFC 8259, including \u escapes and surrogate pairs), without Foundation, so the binary
 /// stays small on a board.
-public indirect enum JSONValue: Equatable, Sendable {
+indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,21 +9,21 @@ public indirect enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
-    public var int: Int? {
+    var int: Int? {
         if case .number(let d) = self, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
         return nil
     }
-    public var double: Double? { if case .number(let d) = self { return d } else { return nil } }
-    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
-    public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-    public var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
-    public var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
-    public var isNull: Bool { self == .null }
+    var double: Double? { if case .number(let d) = self { return d } else { return nil } }
+    var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+    var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
+    var isNull: Bool { self == .null }
 }
 
 /// Typed access to one JSON object's fields, with the file named in every error.

@@ -1,19 +1,19 @@
 /// A Hugging Face .safetensors file: an 8-byte little-endian header length, a JSON header naming
 /// each tensor's dtype, shape and byte range, then the data. Mapped, bounds-checked, never copied
 /// until a tensor is asked for as floats.
-public final class SafetensorsFile {
-    public struct Tensor {
-        public let name: String
-        public let dtype: String
-        public let shape: [Int]
+final class SafetensorsFile {
+    struct Tensor {
+        let name: String
+        let dtype: String
+        let shape: [Int]
         let bytes: UnsafeRawBufferPointer
     }
 
-    public let path: String
+    let path: String
     let file: MappedFile
-    public private(set) var tensors: [String: Tensor] = [:]
+    private(set) var tensors: [String: Tensor] = [:]
 
-    public init(path: String) throws(EdgeBERTError) {
+    init(path: String) throws(EdgeBERTError) {
         self.path = path
         file = try MappedFile(path: path)
         var r = ByteReader(file.bytes, what: path)
@@ -60,7 +60,7 @@ public final class SafetensorsFile {
     }
 
     /// The file's size in bytes.
-    public var fileSize: Int { file.bytes.count }
+    var fileSize: Int { file.bytes.count }
 
     /// True for the dtypes `floats` converts.
     static func isFloat(_ dtype: String) -> Bool { ["F32", "F16", "BF16", "F64"].contains(dtype) }
@@ -87,7 +87,7 @@ public final class SafetensorsFile {
     }
 
     /// The tensor as fp32, converting f16 / bf16.
-    public func floats(_ name: String) throws(EdgeBERTError) -> (shape: [Int], values: [Float]) {
+    func floats(_ name: String) throws(EdgeBERTError) -> (shape: [Int], values: [Float]) {
         guard let t = tensors[name] else { throw .data(path, "tensor \(name) is missing") }
         let n = checkedProduct(t.shape)
         var out = [Float](repeating: 0, count: n)

@@ -5,7 +5,9 @@ import Glibc
 /// `edgebert quantize`: a Hugging Face BERT folder in, one EdgeBERT model file out.
 /// Tensor names follow the checkpoint's keys with any `bert.` prefix resolved here, once.
 public struct Converter {
+    /// How to convert: storage type, layers kept float, smoothing, calibration, error bound.
     public struct Options: Sendable {
+        /// int8 (the default) or f32 (the float reference, same format).
         public var dtype: DType = .i8
         /// Linear layers whose name contains one of these stay float (f32).
         public var keepFloat: [String] = []
@@ -21,13 +23,17 @@ public struct Converter {
         public var maxOutputError: Double = 0.05
         /// Called as the conversion moves on: the share done (0...1) and the current step.
         public var progress: (@Sendable (Double, String) -> Void)? = nil
+        /// The defaults.
         public init() {}
     }
 
     /// One line of the quantisation report.
     public struct LayerReport: Sendable {
+        /// The dense layer, e.g. `encoder.layer.0.attention.self.query`.
         public var name: String
+        /// [N, K].
         public var shape: [Int]
+        /// How it was stored: packed int8, or f32 when kept float.
         public var stored: DType
         /// ||W - dequant(Q)|| / ||W||.
         public var relativeError: Double
@@ -38,7 +44,7 @@ public struct Converter {
         public var keptByMeasurement = false
     }
 
-    public static func linearNames(layer l: Int) -> [String] {
+    static func linearNames(layer l: Int) -> [String] {
         let p = "encoder.layer.\(l)."
         return [p + "attention.self.query", p + "attention.self.key", p + "attention.self.value",
                 p + "attention.output.dense", p + "intermediate.dense", p + "output.dense"]
@@ -46,9 +52,11 @@ public struct Converter {
 
     /// What the conversion did: the error of every matrix and the smoothing chosen.
     public struct Report: Sendable {
+        /// One line per dense layer, in file order.
         public var layers: [LayerReport]
         /// SmoothQuant alpha per input kind: attention input, context, FFN input, FFN hidden.
         public var alphas: [Float]
+        /// True when SmoothQuant factors were applied.
         public var smoothed: Bool
     }
 

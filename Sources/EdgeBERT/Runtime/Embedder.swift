@@ -15,6 +15,9 @@ import CKernels
 /// An Embedder holds its scratch (arena, tokenizer buffers) and is not `Sendable`: passing one to
 /// another thread or task is a compile error. Make one per thread, or share an `EmbedderPool`.
 public final class Embedder {
+    // Errors name the option at fault by its `Options` property ("maxLength", "threads", ...);
+    // the CLI maps those names to its flags.
+    /// How an Embedder runs; every field defaults to the model's choice or the best for this machine.
     public struct Options: Sendable {
         /// Longest input in tokens ([CLS] and [SEP] included); default: the model's.
         public var maxLength: Int?
@@ -44,20 +47,29 @@ public final class Embedder {
         /// kernels); false: fp32 attention everywhere, a little slower.
         public var int8Attention: Bool = true
 
+        /// Every option at its default.
         public init() {}
     }
 
+    /// The model file, mapped.
     public let model: ModelFile
+    /// The model's description.
     public let config: ModelConfig
+    /// This Embedder's tokenizer (not Sendable: it belongs to this Embedder).
     public let tokenizer: WordPieceTokenizer
+    /// The pooling in use.
     public let pooling: Pooling
+    /// Whether embeddings are L2-normalised.
     public let normalize: Bool
     /// The layer read, 0...config.layers.
     public let layer: Int
+    /// Longest input in tokens, [CLS] and [SEP] included.
     public let maxLength: Int
+    /// Whether longer texts are cut (true) or refused.
     public let truncate: Bool
     /// The kernel path in use.
     public let kernelName: String
+    /// Threads one call runs on, the caller's included (at most the cores online).
     public let threads: Int
     /// Texts per forward pass in the batch API.
     public let batch: Int
@@ -73,6 +85,7 @@ public final class Embedder {
     let encoder: Encoder
     let pool: ThreadPool
 
+    /// Floats per embedding.
     public var dimension: Int { config.hidden }
 
     /// Sees the dense layers' inputs of every forward pass (the converter's calibration).
@@ -81,21 +94,23 @@ public final class Embedder {
         set { encoder.observer = newValue }
     }
 
+    /// Opens the model file and loads it (see `init(model:options:)`).
     public convenience init(modelPath: String, options: Options = Options()) throws(EdgeBERTError) {
         try self.init(model: try ModelFile(path: modelPath), options: options)
     }
 
+    /// Loads an opened model: checks every option (an error names the option by its property name), picks the kernel path, sizes and allocates the arena (bounded by half the machine's memory), starts the thread pool.
     public init(model: ModelFile, options: Options = Options()) throws(EdgeBERTError) {
         self.model = model
         config = model.config
         let c = config
         maxLength = options.maxLength ?? c.maxSequenceLength
         guard (2...c.maxPositions).contains(maxLength) else {
-            throw .usage("--max-length", "\(maxLength) is outside 2...\(c.maxPositions), the model's position count")
+            throw .usage("maxLength", "\(maxLength) is outside 2...\(c.maxPositions), the model's position count")
         }
         let requested = options.layer ?? c.layers
         guard (-(c.layers + 1)...c.layers).contains(requested) else {
-            throw .usage("--layer", "\(requested) is outside \(-(c.layers + 1))...\(c.layers) for a \(c.layers)-layer model")
+            throw .usage("layer", "\(requested) is outside \(-(c.layers + 1))...\(c.layers) for a \(c.layers)-layer model")
         }
         layer = requested < 0 ? c.layers + 1 + requested : requested
         pooling = options.pooling ?? c.pooling
@@ -103,13 +118,13 @@ public final class Embedder {
         truncate = options.truncate
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let wanted = options.threads ?? cores
-        guard (1...256).contains(wanted) else { throw .usage("--threads", "\(wanted) is outside 1...256") }
+        guard (1...256).contains(wanted) else { throw .usage("threads", "\(wanted) is outside 1...256") }
         // More threads than cores only take turns on them: never more than the cores online.
         threads = max(1, min(wanted, cores))
         batch = options.batch
-        guard (1...4096).contains(batch) else { throw .usage("--batch", "\(batch) is outside 1...4096") }
+        guard (1...4096).contains(batch) else { throw .usage("batch", "\(batch) is outside 1...4096") }
         let budget = options.batchTokens ?? min(batch * maxLength, max(maxLength, Self.defaultBatchTokens))
-        guard (1...(1 << 22)).contains(budget) else { throw .usage("--batch-tokens", "\(budget) is outside 1...\(1 << 22)") }
+        guard (1...(1 << 22)).contains(budget) else { throw .usage("batchTokens", "\(budget) is outside 1...\(1 << 22)") }
         batchTokens = max(budget, maxLength)
 
         var forced = options.kernel
@@ -117,7 +132,7 @@ public final class Embedder {
         guard let kernel = ek_kernel_select(forced) else {
             let names = (0..<ek_kernel_count()).compactMap { ek_kernel_at($0) }.filter { ek_kernel_supported($0) != 0 }
                 .map { String(cString: $0.pointee.name) }
-            throw .usage("kernel \(forced ?? "")", "unknown or not supported by this CPU (here: \(names.joined(separator: ", ")))")
+            throw .usage("kernel", "\"\(forced ?? "")\" is unknown or not supported by this CPU (here: \(names.joined(separator: ", ")))")
         }
         kernelName = String(cString: kernel.pointee.name)
 
@@ -126,9 +141,9 @@ public final class Embedder {
         let arenaBytes = RunState.plan(c, maxTokens: maxLength, rows: batchTokens, batch: batch, threads: threads)
         let limit = Self.arenaLimit()
         guard arenaBytes <= limit else {
-            throw .usage("--max-length", "the activations of \(batchTokens) tokens need a \(arenaBytes / 1_048_576) MiB arena, "
+            throw .usage("maxLength", "the activations of \(batchTokens) tokens need a \(arenaBytes / 1_048_576) MiB arena, "
                          + "more than half of this machine's memory (\(limit / 1_048_576) MiB): lower the max length "
-                         + "(--max-length) or the tokens per batch (--batch-tokens)")
+                         + "or the tokens per batch")
         }
         arena = try Arena(bytes: arenaBytes)
         var layout = ArenaLayout.carving(arena)
@@ -164,7 +179,7 @@ public final class Embedder {
         if !truncate && n == maxLength {
             let full = tokenizer.encode(text, maxTokens: config.maxPositions)
             if full.count > maxLength {
-                throw .data("text", "\(full.count) tokens, past the max length of \(maxLength) (drop --no-truncate to cut it)")
+                throw .data("text", "\(full.count) tokens, past the max length of \(maxLength) (truncation is off)")
             }
         }
         return n

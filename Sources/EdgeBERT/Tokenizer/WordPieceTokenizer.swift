@@ -11,10 +11,14 @@
 /// Scratch buffers are allocated once and grow only for a longer word than seen before: a
 /// steady stream of texts allocates nothing.
 public final class WordPieceTokenizer {
+    /// The normalisation switches.
     public let options: TokenizerOptions
+    /// Ids of the special tokens.
     public let special: SpecialTokens
+    /// The vocabulary, by id.
     public let vocab: [String]
     let index: VocabIndex
+    /// A longer word becomes one [UNK], as in Hugging Face.
     public static let maxCharsPerWord = 100
 
     // The word being built: UTF-8 bytes and the byte offset where each character starts.
@@ -26,6 +30,7 @@ public final class WordPieceTokenizer {
     /// Raw-text spellings of the special tokens, matched before normalisation.
     private let specialSpellings: [(bytes: [UInt8], id: Int32)]
 
+    /// A tokenizer over `vocab` (its index built once, here).
     public init(vocab: [String], options: TokenizerOptions, special: SpecialTokens) {
         self.vocab = vocab
         self.options = options
