@@ -78,8 +78,9 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
     return bad;
 }
 
-// Int8 attention of one head on `kern` against the same on the ref path (bitwise: the GEMMs are
-// bitwise equal and the rest is shared code) and against the fp32 twin, within `tol` x max |v|.
+// Int8 attention of one head on `kern`'s GEMM against the same on the ref GEMM, both with the
+// best vector passes this CPU has (bitwise: the GEMMs are bitwise equal and the rest is shared
+// code), and against the fp32 twin, within `tol` x max |v|.
 // Returns mismatches; *worst gets the largest error seen, relative to max |v|.
 static int run_attention(const ek_kernel *kern, int n, int d, float tol, float *worst) {
     const int ld = 3 * d + 5;  // q, k, v side by side with an odd stride
@@ -92,8 +93,8 @@ static int run_attention(const ek_kernel *kern, int n, int d, float tol, float *
     for (int j = 0; j < n; j++)
         for (int c = 0; c < d; c++) vmax = fmaxf(vmax, fabsf(x[j * ld + 2 * d + c]));
     const float scale = 1.0f / sqrtf((float)d);
-    ek_attention_head_i8(kern, x, x + d, x + 2 * d, ld, n, d, scale, s1, o1, d);
-    ek_attention_head_i8(ek_kernel_named("ref"), x, x + d, x + 2 * d, ld, n, d, scale, s2, o2, d);
+    ek_attention_head_i8_at(2, kern, x, x + d, x + 2 * d, ld, n, d, scale, s1, o1, d);
+    ek_attention_head_i8_at(2, ek_kernel_named("ref"), x, x + d, x + 2 * d, ld, n, d, scale, s2, o2, d);
     ek_attention_head_ref(x, x + d, x + 2 * d, ld, n, d, scale, NULL, scores, o3, d);
     int bad = 0;
     for (int i = 0; i < n * d; i++) {

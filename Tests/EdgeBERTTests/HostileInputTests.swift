@@ -252,6 +252,13 @@ final class LineReaderTests: XCTestCase {
         }
         let exact = try lines(Array("0123456789\n".utf8), max: 10, buffer: 4)
         XCTAssertFalse(exact[0].truncated)
+        // Exactly the limit, then "\r\n" (the "\r" alone past the limit, in this read or the next).
+        for buffer in [1, 3, 11, 64] {
+            let crlf = try lines(Array("0123456789\r\nx\r".utf8), max: 10, buffer: buffer)
+            XCTAssertEqual(crlf.map(\.truncated), [false, false], "buffer \(buffer)")
+            XCTAssertEqual(crlf[0].bytes, Array("0123456789".utf8))
+            XCTAssertEqual(crlf[1].bytes, Array("x".utf8))  // the last line's trailing "\r" goes too
+        }
     }
 
     /// Random inputs and buffer sizes: joining the lines gives back the input (no "\r", no cuts).
@@ -281,5 +288,24 @@ final class SystemErrorTests: XCTestCase {
             XCTAssertEqual(err.description, "/dev/full: cannot write: no space left on device")
         }
         XCTAssertNil(EdgeBERTError.data("x", "y").errno)
+    }
+}
+
+/// Inputs libFuzzer found crashing the model reader before its arithmetic was checked
+/// (Tests/Fuzz/crashers/model, found against 3481263): with both checksums redone, as the
+/// harness does, each must now be refused with an error.
+final class FuzzCrasherTests: XCTestCase {
+    func testModelCrashersAreRefused() throws {
+        let dir = Fixtures.root.deletingLastPathComponent().appendingPathComponent("Fuzz/crashers/model").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".v2") }.sorted()
+        XCTAssertEqual(files.count, 4, "the four crashers: \(files)")
+        let helper = HostileModelTests()
+        for f in files {
+            var b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f)))
+            helper.rechecksum(&b)
+            let p = TempDir.make("crasher") + "/m.ebm"
+            try Data(b).write(to: URL(fileURLWithPath: p))
+            XCTAssertThrowsError(try ModelFile(path: p), f) { e in XCTAssertFalse((e as! EdgeBERTError).why.isEmpty) }
+        }
     }
 }

@@ -1,8 +1,8 @@
 // libFuzzer harness `lines`: LineReader (Sources/EdgeBERT/IO/LineReader.swift) over an unlinked
 // temporary file (in $EDGEBERT_FUZZ_TMP, tmpfs under Tools/fuzz.sh) holding the input, with several (maxLineBytes, bufferBytes) pairs, small ones to hit every buffer edge.
 // Each run is checked against a plain model of the documented rules: lines end at "\n" only; a
-// final line without "\n" is still a line; a trailing "\r" is dropped unless the line was cut; a
-// line longer than maxLineBytes keeps its first maxLineBytes bytes and is marked truncated.
+// final line without "\n" is still a line; a trailing "\r" is dropped; a line longer than
+// maxLineBytes without that "\r" keeps its first maxLineBytes bytes and is marked truncated.
 // So with nothing truncated and no "\r" in the input, the lines joined by "\n" give the input back.
 #if canImport(Glibc)
 import Glibc
@@ -14,8 +14,9 @@ func model(_ input: [UInt8], maxLineBytes: Int) -> [Expected] {
     var raw = input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
     if raw.last?.isEmpty == true { raw.removeLast() }  // "a\n" is one line; "" is none
     return raw.map { line in
-        if line.count > maxLineBytes { return Expected(bytes: Array(line.prefix(maxLineBytes)), truncated: true) }
-        return Expected(bytes: line.last == 0x0D ? Array(line.dropLast()) : line, truncated: false)
+        let text = line.last == 0x0D ? Array(line.dropLast()) : line  // a trailing "\r" is not text
+        if text.count > maxLineBytes { return Expected(bytes: Array(text.prefix(maxLineBytes)), truncated: true) }
+        return Expected(bytes: text, truncated: false)
     }
 }
 

@@ -27,7 +27,7 @@ public struct Line: Sendable {
 /// Reads lines from a file descriptor in bounded memory: a fixed read buffer and at most
 /// `maxLineBytes` of one line are ever held, whatever the input's length or line lengths.
 ///
-/// A line ends at "\n" only; a "\r" just before it is dropped; every other byte is kept. A last
+/// A line ends at "\n" only; a trailing "\r" is dropped; every other byte is kept. A last
 /// line without "\n" is still a line; an input ending in "\n" has no empty line after it.
 /// `next()` blocks only when no complete line is buffered, so a co-process that writes one line
 /// gets it at once; `hasBufferedLine` says whether `next()` would return without reading.
@@ -62,16 +62,21 @@ public struct LineReader {
     /// The next line, or nil at the end of the input. Throws on a read error.
     public mutating func next() throws(EdgeBERTError) -> Line? {
         var line: [UInt8] = []
-        var truncated = false
+        var dropped = 0            // bytes past maxLineBytes, read and not kept
+        var lastDropped: UInt8 = 0
         var sawAny = false
         while true {
             if start < end {
                 sawAny = true
                 let newline = buffer[start..<end].firstIndex(of: 0x0A)
                 let stop = newline ?? end
-                let room = maxLineBytes - line.count
-                if room > 0 { line.append(contentsOf: buffer[start..<min(stop, start + room)]) }
-                if stop - start > max(room, 0) { truncated = true }
+                let room = max(maxLineBytes - line.count, 0)
+                let kept = min(stop - start, room)
+                if kept > 0 { line.append(contentsOf: buffer[start..<(start + kept)]) }
+                if stop - start > kept {
+                    dropped += stop - start - kept
+                    lastDropped = buffer[stop - 1]
+                }
                 let next = newline.map { $0 + 1 } ?? end
                 bytesConsumed += next - start
                 start = next
@@ -83,8 +88,10 @@ public struct LineReader {
             }
             try fill()
         }
-        // "\r\n": the "\r" is dropped (when the line was cut, the "\r" was never kept).
-        if !truncated, line.last == 0x0D { line.removeLast() }
+        // A trailing "\r" is dropped. A line cut only by that "\r" (maxLineBytes bytes, then
+        // "\r\n") was not truncated.
+        let truncated = dropped > 0 && !(dropped == 1 && lastDropped == 0x0D)
+        if dropped == 0, line.last == 0x0D { line.removeLast() }
         lineNumber += 1
         return Line(bytes: line, number: lineNumber, truncated: truncated)
     }
