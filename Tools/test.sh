@@ -38,6 +38,15 @@ if grep -q "RealModelTests.*skipped" "$log"; then
     exit 1
 fi
 
+echo "== Sharing: an Embedder across threads must not compile, an EmbedderPool must (Swift 6 checking)"
+bin=$(swift build -c release --show-bin-path)
+typecheck() { swiftc -typecheck -swift-version 6 -I "$bin/Modules" -Xcc -fmodule-map-file="$bin/CKernels.build/module.modulemap" \
+                     -I Sources/CKernels/include "$1" 2>&1; }
+share_out=$(typecheck Tests/Compile/share-embedder.swift || true)
+echo "$share_out" | grep -q "non-Sendable type 'Embedder'" || { echo "test.sh: sharing an Embedder compiled: $share_out" >&2; exit 1; }
+typecheck Tests/Compile/share-pool.swift || { echo "test.sh: sharing an EmbedderPool does not compile" >&2; exit 1; }
+echo "PASS: compile checks (Embedder is not Sendable, EmbedderPool is)"
+
 echo "== ARM kernels under qemu"
 arm_log=$(mktemp)
 trap 'rm -f "$log" "$arm_log"' EXIT
@@ -47,5 +56,6 @@ last=$(grep -E "Executed [0-9]+ tests" "$log" | tail -1)
 total=$(echo "$last" | sed -E 's/.*Executed ([0-9]+) tests.*/\1/')
 failed=$(echo "$last" | sed -E 's/.* ([0-9]+) failures.*/\1/')
 kernel_pass=$(grep -c "^.*PASS:" "$arm_log" || true)
+kernel_pass=$((kernel_pass + 1))  # the compile checks
 echo "test.sh: all tests passed"
 echo "tests: $((total - failed + kernel_pass)) passed, $failed failed"

@@ -10,24 +10,11 @@ final class HostileModelTests: XCTestCase {
     func crafted(_ patch: (inout [UInt8]) -> Void) throws -> String {
         var b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.tinyModels.int8)))
         patch(&b)
-        rechecksum(&b)
+        ModelBytes.rechecksum(&b)
         let p = TempDir.make("crafted") + "/m.ebm"
         try Data(b).write(to: URL(fileURLWithPath: p))
         return p
     }
-
-    func rechecksum(_ b: inout [UInt8]) {
-        if let dataOffset = Int(exactly: readU64(b, 136)), dataOffset >= ModelHeader.size && dataOffset <= b.count {
-            let meta = b.withUnsafeBytes { ModelHeader.metaCRC($0, dataOffset: dataOffset) }
-            writeU32(&b, ModelHeader.metaChecksumOffset, meta)
-        }
-        let full = b.withUnsafeBytes { Checksum.crc32c(UnsafeRawBufferPointer(rebasing: $0[16...])) }
-        writeU32(&b, 12, full)
-    }
-
-    func readU64(_ b: [UInt8], _ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * $1) } }
-    func writeU64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) { for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
-    func writeU32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
 
     func assertRefused(_ path: String, contains: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try Embedder(modelPath: path), file: file, line: line) { e in
@@ -40,7 +27,7 @@ final class HostileModelTests: XCTestCase {
         // 104 table offset, 112 vocabulary offset, 120 vocabulary bytes, 136 data offset, 144 data bytes.
         for field in [104, 112, 120, 136, 144] {
             for v: UInt64 in [.max, .max - 63, 1 << 63, (1 << 63) - 64, 0x7fff_ffff_ffff_ffc0] {
-                let p = try crafted { writeU64(&$0, field, v) }
+                let p = try crafted { ModelBytes.writeU64(&$0, field, v) }
                 XCTAssertThrowsError(try ModelFile(path: p), "field \(field) = \(v)") { e in
                     XCTAssertFalse((e as! EdgeBERTError).why.isEmpty)
                 }
@@ -52,16 +39,16 @@ final class HostileModelTests: XCTestCase {
         let m = try ModelFile(path: Fixtures.tinyModels.int8)
         let entry = Int(m.header.tableOffset) + 3 * TensorEntry.size
         for v: UInt64 in [0x7fff_ffff_ffff_ffc0, UInt64(Int.max) - 63, .max - 63] {
-            let p = try crafted { writeU64(&$0, entry + 104, v) }
+            let p = try crafted { ModelBytes.writeU64(&$0, entry + 104, v) }
             assertRefused(p, contains: "tensor \(m.entries[3].name)")
         }
         // A length that would run past the end from a valid offset.
-        let p = try crafted { writeU64(&$0, entry + 112, 0x7fff_ffff_ffff_ff00) }
+        let p = try crafted { ModelBytes.writeU64(&$0, entry + 112, 0x7fff_ffff_ffff_ff00) }
         assertRefused(p, contains: "bytes")
     }
 
     func testVocabularyCountIsCheckedBeforeAnyReservation() throws {
-        let p = try crafted { writeU32(&$0, 128, .max) }
+        let p = try crafted { ModelBytes.writeU32(&$0, 128, .max) }
         assertRefused(p, contains: "vocabulary count 4294967295")
     }
 
@@ -275,6 +262,23 @@ final class LineReaderTests: XCTestCase {
     }
 }
 
+/// Little-endian patching of a model file's bytes, with both checksums redone.
+enum ModelBytes {
+    static func rechecksum(_ b: inout [UInt8]) {
+        if let dataOffset = Int(exactly: readU64(b, 136)), dataOffset >= ModelHeader.size && dataOffset <= b.count {
+            let meta = b.withUnsafeBytes { ModelHeader.metaCRC($0, dataOffset: dataOffset) }
+            writeU32(&b, ModelHeader.metaChecksumOffset, meta)
+        }
+        let full = b.withUnsafeBytes { Checksum.crc32c(UnsafeRawBufferPointer(rebasing: $0[16...])) }
+        writeU32(&b, 12, full)
+    }
+
+    static func readU64(_ b: [UInt8], _ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * $1) } }
+    static func writeU64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) { for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
+    static func writeU32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
+
+}
+
 /// System errors keep their errno as a value.
 final class SystemErrorTests: XCTestCase {
     func testErrnoIsKept() throws {
@@ -299,10 +303,9 @@ final class FuzzCrasherTests: XCTestCase {
         let dir = Fixtures.root.deletingLastPathComponent().appendingPathComponent("Fuzz/crashers/model").path
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".v2") }.sorted()
         XCTAssertEqual(files.count, 4, "the four crashers: \(files)")
-        let helper = HostileModelTests()
         for f in files {
             var b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f)))
-            helper.rechecksum(&b)
+            ModelBytes.rechecksum(&b)
             let p = TempDir.make("crasher") + "/m.ebm"
             try Data(b).write(to: URL(fileURLWithPath: p))
             XCTAssertThrowsError(try ModelFile(path: p), f) { e in XCTAssertFalse((e as! EdgeBERTError).why.isEmpty) }

@@ -93,4 +93,46 @@ final class RealModelTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(cos.min()!, Tolerance.int8MinCosine, e.kernelName)
         }
     }
+
+    /// Runs `sh -c script` with $EB (the binary) and $HF (the model folder) set.
+    func shell(_ script: String, in dir: String) throws -> CLI.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        p.environment = ["EB": CLI.binary, "HF": try XCTUnwrap(Self.dir), "PATH": "/usr/bin:/bin"]
+        let o = Pipe(), e = Pipe()
+        p.standardOutput = o
+        p.standardError = e
+        try p.run()
+        let out = o.fileHandleForReading.readDataToEndOfFile()
+        let err = e.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLI.Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Under a 256 MB address-space limit, quantize says what it needs instead of aborting.
+    func testQuantizeUnderAMemoryLimitReports() throws {
+        _ = try models()
+        try CLI.requireBinary()
+        let dir = TempDir.make("ulimit")
+        let r = try shell(#"ulimit -v 262144; "$EB" quantize "$HF" -o out.ebm"#, in: dir)
+        CLI.assertError(r, status: 1, contains: "MiB of memory, the address space (ulimit -v) limit is 256 MiB")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
+    /// SIGINT while quantize calibrates: exit 130, no scratch or temporary left beside the output.
+    func testQuantizeInterruptedLeavesNothing() throws {
+        _ = try models()
+        try CLI.requireBinary()
+        let dir = TempDir.make("qint")
+        let r = try shell(#"""
+            "$EB" quantize "$HF" -o out.ebm & pid=$!
+            for i in $(seq 1 100); do ls | grep -q calibration && break; sleep 0.1; done
+            ls; kill -INT $pid; wait $pid; echo "status $?"; ls
+            """#, in: dir)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.first?.hasPrefix("out.ebm.calibration-") ?? false, r.out)
+        XCTAssertEqual(lines.last, "status 130", r.out + r.stderr)
+    }
 }

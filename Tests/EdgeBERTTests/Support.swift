@@ -114,7 +114,7 @@ enum CLI {
         p.arguments = args
         let o = Pipe(), i = Pipe()
         let errPath = NSTemporaryDirectory() + "edgebert-stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let errFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         p.standardOutput = o
