@@ -190,11 +190,28 @@ public final class Embedder {
     /// always fits, batchTokens >= maxLength), recording each text's token count in `tokens`.
     private func pack(_ texts: [String], from first: Int, tokens: UnsafeMutableBufferPointer<Int>?) throws(EdgeBERTError)
         -> PackedBatch {
+        try pack(texts.count, from: first, tokens: tokens) { (i: Int, row: Int) throws(EdgeBERTError) in try tokenize(texts[i], at: row) }
+    }
+
+    /// The same for inputs given as texts or token ids.
+    private func pack(_ inputs: [EmbedInput], from first: Int, tokens: UnsafeMutableBufferPointer<Int>?) throws(EdgeBERTError)
+        -> PackedBatch {
+        try pack(inputs.count, from: first, tokens: tokens) { (i: Int, row: Int) throws(EdgeBERTError) in
+            switch inputs[i] {
+            case .text(let t): return try tokenize(t, at: row)
+            case .tokens(let ids): return try place(ids, at: row)
+            }
+        }
+    }
+
+    /// Packs items [first, total) while they fit; `write(i, row)` puts item i's ids at `row`.
+    private func pack(_ total: Int, from first: Int, tokens: UnsafeMutableBufferPointer<Int>?,
+                      write: (Int, Int) throws(EdgeBERTError) -> Int) throws(EdgeBERTError) -> PackedBatch {
         var count = 0, rows = 0
-        while count < batch && first + count < texts.count && rows + maxLength <= batchTokens {
+        while count < batch && first + count < total && rows + maxLength <= batchTokens {
             let n: Int
             do throws(EdgeBERTError) {
-                n = try tokenize(texts[first + count], at: rows)
+                n = try write(first + count, rows)
             } catch {
                 throw .data("text \(first + count + 1)", error.why)
             }
@@ -205,6 +222,27 @@ public final class Embedder {
             count += 1
         }
         return PackedBatch(ids: state.ids, starts: state.seqStart, lengths: state.seqLength, count: count, rows: rows)
+    }
+
+    /// Token ids given by the caller, at `row`: each must be in the vocabulary; [CLS] and [SEP]
+    /// are added when missing, and a longer sequence is cut at the max length keeping [SEP].
+    private func place(_ ids: [Int32], at row: Int) throws(EdgeBERTError) -> Int {
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+            throw .data("tokens", "token id \(bad) is outside the vocabulary (0..<\(config.vocabSize))")
+        }
+        let cls = Int32(config.special.cls), sep = Int32(config.special.sep)
+        var body = ids[...]
+        if body.first == cls { body = body.dropFirst() }
+        if body.last == sep { body = body.dropLast() }
+        if body.count > maxLength - 2 {
+            if !truncate { throw .data("tokens", "\(body.count + 2) tokens, past the max length of \(maxLength) (truncation is off)") }
+            body = body.prefix(maxLength - 2)
+        }
+        let dst = state.ids + row
+        dst[0] = cls
+        for (k, id) in body.enumerated() { dst[k + 1] = id }
+        dst[body.count + 1] = sep
+        return body.count + 2
     }
 
     /// One text as a batch of one.
@@ -241,6 +279,26 @@ public final class Embedder {
         var first = 0
         while first < texts.count {
             let b = try pack(texts, from: first, tokens: tokens)
+            try forward(b)
+            for s in 0..<b.count {
+                let dst = out.baseAddress! + (first + s) * H
+                PoolingOps.pool(pooling, x: state.x + Int(b.starts[s]) * H, n: Int(b.lengths[s]), hidden: H, out: dst)
+                if normalize { PoolingOps.normalize(dst, count: H) }
+            }
+            first += b.count
+        }
+    }
+
+    /// Embeds `inputs` (texts or token ids) in order, as `embed(_:into:tokens:)` does for texts.
+    /// Allocates nothing beyond what the inputs hold.
+    public func embed(_ inputs: [EmbedInput], into out: UnsafeMutableBufferPointer<Float>,
+                      tokens: UnsafeMutableBufferPointer<Int>? = nil) throws(EdgeBERTError) {
+        precondition(out.count >= inputs.count * dimension, "output buffer shorter than inputs x dimension")
+        precondition(tokens.map { $0.count >= inputs.count } ?? true, "tokens buffer shorter than inputs")
+        let H = config.hidden
+        var first = 0
+        while first < inputs.count {
+            let b = try pack(inputs, from: first, tokens: tokens)
             try forward(b)
             for s in 0..<b.count {
                 let dst = out.baseAddress! + (first + s) * H
@@ -309,6 +367,15 @@ public final class Embedder {
         let n = try run(text)
         return (n, Array(UnsafeBufferPointer(start: state.x, count: n * config.hidden)))
     }
+}
+
+/// One input of `Embedder.embed(_:into:tokens:)`: a text, or token ids already made (e.g. by the
+/// OpenAI API's token arrays). [CLS] and [SEP] are added to token ids that lack them.
+public enum EmbedInput: Sendable, Equatable {
+    /// A text, tokenised by the model's WordPiece tokenizer.
+    case text(String)
+    /// Token ids of the model's vocabulary.
+    case tokens([Int32])
 }
 
 /// Not Sendable: one Embedder's scratch serves one call at a time. `EmbedderPool` is the type to share.
