@@ -61,6 +61,24 @@ static void install_cleanup(void) {
 
 void ek_cleanup_install(void) { pthread_once(&cleanup_once, install_cleanup); }
 
+static volatile sig_atomic_t shutdown_fd = -1;
+
+static void on_shutdown(int sig) {
+    (void)sig;
+    const char byte = 1;
+    if (shutdown_fd >= 0) { ssize_t r = write(shutdown_fd, &byte, 1); (void)r; }
+}
+
+void ek_shutdown_install(int fd) {
+    shutdown_fd = fd;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_shutdown;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 // ---- SIGBUS on mapped files -------------------------------------------------------------------
 
 static _Atomic uintptr_t map_base[EK_MAP_SLOTS];   // 0: free

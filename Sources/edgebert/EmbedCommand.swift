@@ -30,7 +30,7 @@ enum RuntimeOptions {
     }
 
     /// The library names options by their `Embedder.Options` property; the CLI by its flags.
-    static let flags = ["maxLength": "--max-length", "layer": "--layer", "threads": "--threads", "batch": "--batch",
+    static let flags = ["port": "--port", "host": "--host", "maxLength": "--max-length", "layer": "--layer", "threads": "--threads", "batch": "--batch",
                         "batchTokens": "--batch-tokens", "kernel": "--kernel"]
 
     static func flagNamed(_ e: EdgeBERTError) -> EdgeBERTError {

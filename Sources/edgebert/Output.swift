@@ -70,28 +70,10 @@ func say(_ s: String) {
 }
 
 /// Shortest round-trip text of a float (valid JSON: non-finite values become null).
-func jsonNumber(_ f: Float) -> String { f.isFinite ? "\(f)" : "null" }
+func jsonNumber(_ f: Float) -> String { JSONText.number(f) }
 
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 || u.value == 0x7F {
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
+/// A JSON string literal.
+func jsonString(_ s: String) -> String { JSONText.string(s) }
 
 /// The .npy header for a little-endian float32 array of `shape`, padded with spaces to
 /// `length` bytes (a multiple of 64, large enough for any shape: 128 holds three 20-digit sizes).

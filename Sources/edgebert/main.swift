@@ -12,6 +12,7 @@ let commands: [(String, String)] = [
     ("compare", "Compare a model's embeddings with a float reference"),
     ("bench", "Measure latency, throughput and memory"),
     ("inspect", "Show a model file's header and tensors; --verify checks its checksum"),
+    ("serve", "Serve embeddings over HTTP (OpenAI and text-embeddings-inference APIs)"),
 ]
 
 let topHelp = """
@@ -63,6 +64,7 @@ do throws(EdgeBERTError) {
     case "inspect": try InspectCommand.run(argv)
     case "compare": try CompareCommand.run(argv)
     case "bench": try BenchCommand.run(argv)
+    case "serve": try ServeCommand.run(argv)
     default: throw .usage(command, "unknown command (see `edgebert --help`)")
     }
     try Stdout.flush()

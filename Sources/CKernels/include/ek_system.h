@@ -19,6 +19,10 @@ void ek_cleanup_remove(int slot);
 /// Installs the handlers once (idempotent, thread-safe).
 void ek_cleanup_install(void);
 
+/// A server's graceful stop: SIGINT and SIGTERM write one byte to `fd` (a pipe the server polls)
+/// instead of ending the process. Replaces the cleanup handlers above for those two signals.
+void ek_shutdown_install(int fd);
+
 /// Registers a read-only mapping [base, base + length). A SIGBUS inside it (the file shrank under
 /// the mapping) maps zero pages over the faulting page, so the read completes, and marks the slot;
 /// a SIGBUS elsewhere goes to the handler that was there before. Returns a slot, or -1.

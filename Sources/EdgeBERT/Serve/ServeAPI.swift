@@ -1,0 +1,172 @@
+/// The two embedding APIs the server speaks, and how each shapes its errors.
+enum ServeAPIKind {
+    /// OpenAI: POST /v1/embeddings; errors `{"error":{"message","type","code"}}`.
+    case openAI
+    /// Hugging Face text-embeddings-inference: POST /embed, /tokenize; errors `{"error","error_type"}`.
+    case tei
+}
+
+/// A request the server refuses: the status, the message, and the API whose error shape it takes.
+struct APIError: Error {
+    var status: Int
+    var message: String
+    var api: ServeAPIKind?
+}
+
+/// An embedding request decoded from either API and checked: what the engine computes.
+struct EmbedRequest {
+    var api: ServeAPIKind
+    var inputs: [EmbedInput]
+    /// L2-normalise each vector.
+    var normalize: Bool
+    /// Refuse (413) texts past the max length instead of cutting them (TEI's truncate = false).
+    var strict: Bool
+    /// OpenAI: the model name to echo.
+    var model: String
+    /// OpenAI: little-endian float32 in base64 instead of a float array.
+    var base64: Bool
+}
+
+/// Request bodies in, response bodies out, for both APIs. Every field is type-checked; unknown
+/// fields are ignored (as both APIs do); a body that is not valid UTF-8 JSON is a 400.
+enum ServeAPI {
+    static func parseBody(_ body: [UInt8], api: ServeAPIKind) throws(APIError) -> [String: JSONValue] {
+        guard String(validating: body, as: UTF8.self) != nil else { throw APIError(status: 400, message: "the body is not valid UTF-8", api: api) }
+        let value: JSONValue
+        do throws(EdgeBERTError) {
+            value = try JSON.parse(body, what: "body")
+        } catch {
+            throw APIError(status: 400, message: error.why, api: api)
+        }
+        guard let o = value.object else { throw APIError(status: 400, message: "the body must be a JSON object", api: api) }
+        return o
+    }
+
+    /// OpenAI's embeddings request: `input` a string, strings, token ids or arrays of them;
+    /// `model`, `encoding_format` (float | base64), `dimensions` (only the model's own), `user`.
+    static func openAI(_ body: [UInt8], dimension: Int, vocabSize: Int, maxInputs: Int, modelName: String,
+                       normalize: Bool) throws(APIError) -> EmbedRequest {
+        let o = try parseBody(body, api: .openAI)
+        func bad(_ m: String, _ status: Int = 400) -> APIError { APIError(status: status, message: m, api: .openAI) }
+        guard let input = o["input"] else { throw bad("'input' is required") }
+        var inputs: [EmbedInput] = []
+        func ids(_ a: [JSONValue]) throws(APIError) -> [Int32] {
+            var out: [Int32] = []
+            out.reserveCapacity(a.count)
+            for v in a {
+                guard let i = v.int, i >= 0, i < vocabSize else { throw bad("token ids must be whole numbers in 0..<\(vocabSize)") }
+                out.append(Int32(i))
+            }
+            return out
+        }
+        switch input {
+        case .string(let s): inputs = [.text(s)]
+        case .array(let a):
+            guard !a.isEmpty else { throw bad("'input' must not be an empty array") }
+            if a.allSatisfy({ $0.string != nil }) {
+                inputs = a.map { .text($0.string!) }
+            } else if a.allSatisfy({ if case .number = $0 { return true } else { return false } }) {
+                inputs = [.tokens(try ids(a))]
+            } else if a.allSatisfy({ $0.array != nil }) {
+                for item in a {
+                    let t = try ids(item.array!)
+                    guard !t.isEmpty else { throw bad("a token array in 'input' is empty") }
+                    inputs.append(.tokens(t))
+                }
+            } else {
+                throw bad("'input' must be a string, an array of strings, an array of token ids or an array of such arrays")
+            }
+        default:
+            throw bad("'input' must be a string, an array of strings, an array of token ids or an array of such arrays")
+        }
+        guard inputs.count <= maxInputs else { throw bad("\(inputs.count) inputs, more than the \(maxInputs) this server takes per request", 413) }
+        var model = modelName
+        if let m = o["model"], !m.isNull {
+            guard let s = m.string else { throw bad("'model' must be a string") }
+            model = s
+        }
+        var base64 = false
+        if let f = o["encoding_format"], !f.isNull {
+            guard let s = f.string, s == "float" || s == "base64" else { throw bad("'encoding_format' must be \"float\" or \"base64\"") }
+            base64 = s == "base64"
+        }
+        if let d = o["dimensions"], !d.isNull {
+            guard let n = d.int else { throw bad("'dimensions' must be a whole number") }
+            guard n == dimension else { throw bad("this model gives \(dimension) dimensions; 'dimensions' \(n) is not supported") }
+        }
+        if let u = o["user"], !u.isNull, u.string == nil { throw bad("'user' must be a string") }
+        return EmbedRequest(api: .openAI, inputs: inputs, normalize: normalize, strict: false, model: model, base64: base64)
+    }
+
+    /// The TEI inputs: a string or strings.
+    static func teiInputs(_ o: [String: JSONValue], maxInputs: Int) throws(APIError) -> [String] {
+        func bad(_ m: String, _ status: Int = 422) -> APIError { APIError(status: status, message: m, api: .tei) }
+        guard let v = o["inputs"] else { throw bad("'inputs' is required") }
+        let texts: [String]
+        if let s = v.string {
+            texts = [s]
+        } else if let a = v.array, !a.isEmpty, a.allSatisfy({ $0.string != nil }) {
+            texts = a.map { $0.string! }
+        } else {
+            throw bad("'inputs' must be a string or a non-empty array of strings")
+        }
+        guard texts.count <= maxInputs else { throw bad("\(texts.count) inputs, more than the \(maxInputs) this server takes per request", 413) }
+        return texts
+    }
+
+    static func teiBool(_ o: [String: JSONValue], _ key: String, default d: Bool) throws(APIError) -> Bool {
+        guard let v = o[key], !v.isNull else { return d }
+        guard let b = v.bool else { throw APIError(status: 422, message: "'\(key)' must be true or false", api: .tei) }
+        return b
+    }
+
+    /// TEI's /embed: `inputs`, `normalize` (default true), `truncate` (default false: too long is 413).
+    static func tei(_ body: [UInt8], maxInputs: Int) throws(APIError) -> EmbedRequest {
+        let o = try parseBody(body, api: .tei)
+        let texts = try teiInputs(o, maxInputs: maxInputs)
+        let normalize = try teiBool(o, "normalize", default: true)
+        let truncate = try teiBool(o, "truncate", default: false)
+        return EmbedRequest(api: .tei, inputs: texts.map { .text($0) }, normalize: normalize, strict: !truncate, model: "", base64: false)
+    }
+
+    /// The response body for `request`, vectors [inputs][dimension] and the tokens each input had.
+    static func response(_ request: EmbedRequest, vectors: UnsafeBufferPointer<Float>, dimension H: Int, tokens: Int) -> [UInt8] {
+        var s = ""
+        switch request.api {
+        case .openAI:
+            s = "{\"object\":\"list\",\"data\":["
+            for i in 0..<request.inputs.count {
+                let v = UnsafeBufferPointer(rebasing: vectors[(i * H)..<((i + 1) * H)])
+                if i > 0 { s += "," }
+                s += "{\"object\":\"embedding\",\"index\":\(i),\"embedding\":"
+                s += request.base64 ? "\"" + JSONText.base64(UnsafeRawBufferPointer(v)) + "\"" : JSONText.array(v)
+                s += "}"
+            }
+            s += "],\"model\":\(JSONText.string(request.model)),\"usage\":{\"prompt_tokens\":\(tokens),\"total_tokens\":\(tokens)}}"
+        case .tei:
+            s = "["
+            for i in 0..<request.inputs.count {
+                if i > 0 { s += "," }
+                s += JSONText.array(UnsafeBufferPointer(rebasing: vectors[(i * H)..<((i + 1) * H)]))
+            }
+            s += "]"
+        }
+        return Array(s.utf8)
+    }
+
+    /// An error body in the API's own shape.
+    static func errorBody(_ e: APIError) -> [UInt8] {
+        let s: String
+        switch e.api {
+        case .openAI?:
+            let type = e.status == 401 ? "authentication_error" : e.status >= 500 || e.status == 429 ? "server_error" : "invalid_request_error"
+            s = "{\"error\":{\"message\":\(JSONText.string(e.message)),\"type\":\"\(type)\",\"param\":null,\"code\":\(e.status)}}"
+        case .tei?:
+            let type = e.status == 413 || e.status == 422 ? "Validation" : e.status == 429 || e.status == 503 ? "Overloaded" : e.status >= 500 ? "Backend" : "Validation"
+            s = "{\"error\":\(JSONText.string(e.message)),\"error_type\":\"\(type)\"}"
+        case nil:
+            s = "{\"error\":\(JSONText.string(e.message))}"
+        }
+        return Array(s.utf8)
+    }
+}
