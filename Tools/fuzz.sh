@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/.build/fuzz
-TARGETS=(model safetensors json vocab tokenizer lines)
+TARGETS=(model safetensors json vocab tokenizer lines http request)
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
 usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
