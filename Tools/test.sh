@@ -47,6 +47,12 @@ echo "$share_out" | grep -q "non-Sendable type 'Embedder'" || { echo "test.sh: s
 typecheck Tests/Compile/share-pool.swift || { echo "test.sh: sharing an EmbedderPool does not compile" >&2; exit 1; }
 echo "PASS: compile checks (Embedder is not Sendable, EmbedderPool is)"
 
+echo "== edgebert serve against the OpenAI Python SDK and curl (loopback)"
+serve_log=$(mktemp)
+bash "$root/Tools/test-serve.sh" | tee "$serve_log"
+serve_pass=$(grep -c "^PASS:" "$serve_log" || true)
+rm -f "$serve_log"
+
 echo "== ARM kernels under qemu"
 arm_log=$(mktemp)
 trap 'rm -f "$log" "$arm_log"' EXIT
@@ -56,6 +62,6 @@ last=$(grep -E "Executed [0-9]+ tests" "$log" | tail -1)
 total=$(echo "$last" | sed -E 's/.*Executed ([0-9]+) tests.*/\1/')
 failed=$(echo "$last" | sed -E 's/.* ([0-9]+) failures.*/\1/')
 kernel_pass=$(grep -c "^.*PASS:" "$arm_log" || true)
-kernel_pass=$((kernel_pass + 1))  # the compile checks
+kernel_pass=$((kernel_pass + 1 + serve_pass))  # the compile checks and the client checks
 echo "test.sh: all tests passed"
 echo "tests: $((total - failed + kernel_pass)) passed, $failed failed"
