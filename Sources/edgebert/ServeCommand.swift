@@ -15,7 +15,7 @@ enum ServeCommand {
             OptionSpec(names: ["--port"], value: "N", help: "TCP port (default 8080; 0: any free port)"),
             OptionSpec(names: ["--threads"], value: "N", help: "Threads of the engine (default: every core)"),
             OptionSpec(names: ["--api-key"], value: "KEY", help: "Require Authorization: Bearer KEY on the API endpoints"),
-            OptionSpec(names: ["--max-batch-tokens"], value: "N", help: "Tokens per forward pass at most (default 2048)"),
+            OptionSpec(names: ["--max-batch-tokens"], value: "N", help: "Tokens per forward pass at most (default 1024)"),
             OptionSpec(names: ["--max-body"], value: "BYTES", help: "Largest request body (default 2097152)"),
             OptionSpec(names: ["--max-inputs"], value: "N", help: "Inputs per request at most (default 512)"),
             OptionSpec(names: ["--max-connections"], value: "N", help: "Open connections at most (default 256)"),
@@ -36,7 +36,7 @@ enum ServeCommand {
         o.threads = try a.int("--threads", 1...256)
         o.apiKey = a.value("--api-key")
         if let k = o.apiKey, k.isEmpty { throw .usage("--api-key", "an empty key") }
-        o.maxBatchTokens = try a.int("--max-batch-tokens", 2...(1 << 22)) ?? 2048
+        o.maxBatchTokens = try a.int("--max-batch-tokens", 2...(1 << 22)) ?? o.maxBatchTokens
         o.limits.body = try a.int("--max-body", 1024...(1 << 30)) ?? o.limits.body
         o.maxInputs = try a.int("--max-inputs", 1...65536) ?? o.maxInputs
         o.maxConnections = try a.int("--max-connections", 1...65536) ?? o.maxConnections

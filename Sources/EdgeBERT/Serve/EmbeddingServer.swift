@@ -26,7 +26,7 @@ public final class EmbeddingServer {
         /// Bearer token every API request must carry; nil: none.
         public var apiKey: String?
         /// Tokens per forward pass at most (the Embedder's token budget).
-        public var maxBatchTokens = 2048
+        public var maxBatchTokens = 1024
         /// Inputs one request may carry.
         public var maxInputs = 512
         /// Open connections at most; one more gets 503 and is closed.
