@@ -96,19 +96,7 @@ final class RealModelTests: XCTestCase {
 
     /// Runs `sh -c script` with $EB (the binary) and $HF (the model folder) set.
     func shell(_ script: String, in dir: String) throws -> CLI.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.environment = ["EB": CLI.binary, "HF": try XCTUnwrap(Self.dir), "PATH": "/usr/bin:/bin"]
-        let o = Pipe(), e = Pipe()
-        p.standardOutput = o
-        p.standardError = e
-        try p.run()
-        let out = o.fileHandleForReading.readDataToEndOfFile()
-        let err = e.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLI.Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+        try CLI.shell(script, in: dir, env: ["EB": CLI.binary, "HF": try XCTUnwrap(Self.dir)])
     }
 
     /// Under a 256 MB address-space limit, quantize says what it needs instead of aborting.

@@ -9,19 +9,7 @@ final class StreamingCLITests: XCTestCase {
 
     /// Runs `sh -c script` with $EB set to the binary and $M to the tiny int8 model.
     func shell(_ script: String, in dir: String) throws -> CLI.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.environment = ["EB": CLI.binary, "M": Fixtures.tinyModels.int8, "PATH": "/usr/bin:/bin"]
-        let o = Pipe(), e = Pipe()
-        p.standardOutput = o
-        p.standardError = e
-        try p.run()
-        let out = o.fileHandleForReading.readDataToEndOfFile()
-        let err = e.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLI.Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+        try CLI.shell(script, in: dir, env: ["EB": CLI.binary, "M": Fixtures.tinyModels.int8])
     }
 
     struct Record: Decodable { let embedding: [Float]?; let n_tokens: Int; let error: String? }

@@ -136,6 +136,23 @@ enum CLI {
         return Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
     }
 
+    /// Runs `sh -c script` in `dir` with `env` (PATH added), capturing both outputs.
+    static func shell(_ script: String, in dir: String, env: [String: String]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        p.environment = env.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        let o = Pipe(), e = Pipe()
+        p.standardOutput = o
+        p.standardError = e
+        try p.run()
+        let out = o.fileHandleForReading.readDataToEndOfFile()
+        let err = e.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+    }
+
     static func assertError(_ r: Result, status: Int32, contains: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, status, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.hasPrefix("edgebert: "), r.stderr, file: file, line: line)

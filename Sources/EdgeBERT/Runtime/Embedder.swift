@@ -273,19 +273,8 @@ public final class Embedder {
     /// Allocates nothing. Results are identical to embedding the texts one by one.
     public func embed(_ texts: [String], into out: UnsafeMutableBufferPointer<Float>,
                       tokens: UnsafeMutableBufferPointer<Int>? = nil) throws(EdgeBERTError) {
-        precondition(out.count >= texts.count * dimension, "output buffer shorter than texts x dimension")
-        precondition(tokens.map { $0.count >= texts.count } ?? true, "tokens buffer shorter than texts")
-        let H = config.hidden
-        var first = 0
-        while first < texts.count {
-            let b = try pack(texts, from: first, tokens: tokens)
-            try forward(b)
-            for s in 0..<b.count {
-                let dst = out.baseAddress! + (first + s) * H
-                PoolingOps.pool(pooling, x: state.x + Int(b.starts[s]) * H, n: Int(b.lengths[s]), hidden: H, out: dst)
-                if normalize { PoolingOps.normalize(dst, count: H) }
-            }
-            first += b.count
+        try embed(count: texts.count, into: out, tokens: tokens) { (first: Int) throws(EdgeBERTError) in
+            try pack(texts, from: first, tokens: tokens)
         }
     }
 
@@ -293,12 +282,21 @@ public final class Embedder {
     /// Allocates nothing beyond what the inputs hold.
     public func embed(_ inputs: [EmbedInput], into out: UnsafeMutableBufferPointer<Float>,
                       tokens: UnsafeMutableBufferPointer<Int>? = nil) throws(EdgeBERTError) {
-        precondition(out.count >= inputs.count * dimension, "output buffer shorter than inputs x dimension")
-        precondition(tokens.map { $0.count >= inputs.count } ?? true, "tokens buffer shorter than inputs")
+        try embed(count: inputs.count, into: out, tokens: tokens) { (first: Int) throws(EdgeBERTError) in
+            try pack(inputs, from: first, tokens: tokens)
+        }
+    }
+
+    /// `count` items, packed from item `first` on by `pack(first)`, through the encoder, pooled
+    /// (and normalised) into out [count][dimension].
+    private func embed(count: Int, into out: UnsafeMutableBufferPointer<Float>, tokens: UnsafeMutableBufferPointer<Int>?,
+                       pack: (Int) throws(EdgeBERTError) -> PackedBatch) throws(EdgeBERTError) {
+        precondition(out.count >= count * dimension, "output buffer shorter than inputs x dimension")
+        precondition(tokens.map { $0.count >= count } ?? true, "tokens buffer shorter than inputs")
         let H = config.hidden
         var first = 0
-        while first < inputs.count {
-            let b = try pack(inputs, from: first, tokens: tokens)
+        while first < count {
+            let b = try pack(first)
             try forward(b)
             for s in 0..<b.count {
                 let dst = out.baseAddress! + (first + s) * H
