@@ -68,6 +68,10 @@ public final class EmbeddingServer {
     private var nextID = 1
     private var metrics = ServeMetrics()
     private var stopping = false
+    private var stopAt = 0.0
+    private var engineStopped = false
+    /// After a stop is asked, the longest the server waits for responses to be read.
+    static let drainSeconds = 10.0
 
     /// Loads the model (one Embedder for the engine), binds and listens. Errors name the option.
     public init(modelPath: String, options: Options) throws(EdgeBERTError) {
@@ -105,6 +109,7 @@ public final class EmbeddingServer {
     }
 
     deinit {
+        if !engineStopped { engine.stop() }
         close(listenFD)
         close(wakeRead)
         close(wakeFD)
@@ -158,7 +163,7 @@ public final class EmbeddingServer {
             let now = Self.now()
             if n < 0 && errno != EINTR { break }
             if pollfds[0].revents != 0 { drainWake() }
-            if stopping && acceptOpen { acceptOpen = false }
+            if stopping && acceptOpen { acceptOpen = false; stopAt = now }
             deliver(now: now)
             let base = acceptOpen ? 2 : 1
             if acceptOpen && pollfds[1].revents != 0 { acceptAll(now: now) }
@@ -172,10 +177,13 @@ public final class EmbeddingServer {
             if stopping && connections.values.allSatisfy({ !$0.waiting && !$0.pendingOutput }) && engine.depth == 0 {
                 break
             }
+            // A client that never reads its response cannot hold the stop past the drain time.
+            if stopping && now - stopAt > Self.drainSeconds && engine.depth == 0 { break }
         }
         for c in connections.values { c.close() }
         connections.removeAll()
         engine.stop()
+        engineStopped = true
     }
 
     private static func now() -> Double {
@@ -350,7 +358,12 @@ public final class EmbeddingServer {
     /// while stopping, idle connections are closed at once.
     private func sweep(now: Double) {
         for c in Array(connections.values) {
-            if c.waiting || c.pendingOutput { continue }
+            if c.waiting { continue }
+            if c.pendingOutput {
+                // A client that stopped reading its response is let go after the idle timeout.
+                if now - c.lastActivity > options.idleTimeout { drop(c) }
+                continue
+            }
             if let start = c.requestStart, c.parser.inProgress, now - start > options.readTimeout {
                 metrics.request(status: 408, seconds: now - start)
                 c.respond(status: 408, body: ServeAPI.errorBody(APIError(status: 408, message: "the request took too long to arrive", api: nil)),
