@@ -4,6 +4,7 @@
 #include "ek_system.h"
 
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -65,8 +66,10 @@ static volatile sig_atomic_t shutdown_fd = -1;
 
 static void on_shutdown(int sig) {
     (void)sig;
+    const int saved = errno;
     const char byte = 1;
     if (shutdown_fd >= 0) { ssize_t r = write(shutdown_fd, &byte, 1); (void)r; }
+    errno = saved;
 }
 
 void ek_shutdown_install(int fd) {
@@ -74,9 +77,17 @@ void ek_shutdown_install(int fd) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_shutdown;
+    sa.sa_flags = SA_RESETHAND;  // a second signal ends the process
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+void ek_shutdown_uninstall(int fd) {
+    if (shutdown_fd != fd) return;
+    shutdown_fd = -1;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 // ---- SIGBUS on mapped files -------------------------------------------------------------------
@@ -89,7 +100,8 @@ static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
 
 static void on_bus(int sig, siginfo_t *info, void *context) {
     uintptr_t a = (uintptr_t)info->si_addr;
-    for (int i = 0; i < EK_MAP_SLOTS; i++) {
+    // Only a real access past the end of a file (not kill -BUS) is ours to patch.
+    for (int i = 0; info->si_code == BUS_ADRERR && i < EK_MAP_SLOTS; i++) {
         uintptr_t b = atomic_load(&map_base[i]);
         if (b != 0 && a >= b && a - b < atomic_load(&map_length[i])) {
             uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);

@@ -115,6 +115,9 @@ final class StreamingCLITests: XCTestCase {
         XCTAssertEqual(fifo.out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }, ["1", "fifo-kept"])
         let stdout = try shell(#""$EB" embed -m "$M" hello -o /dev/stdout | wc -l"#, in: dir)
         XCTAssertEqual(stdout.out.trimmingCharacters(in: .whitespacesAndNewlines), "1", stdout.stderr)
+        // -o /dev/stdout appended to a file by the shell: appended, not written over its start.
+        let appended = try shell(#"echo first > all.txt && "$EB" embed -m "$M" hello -o /dev/stdout >> all.txt && head -1 all.txt && wc -l < all.txt"#, in: dir)
+        XCTAssertEqual(appended.out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }, ["first", "2"], appended.stderr)
         // A symlink to a regular file: the file is replaced, the link stays a link.
         let link = try shell(#"echo old > real && ln -s real link && "$EB" embed -m "$M" hello -o link && test -L link && wc -l < real"#, in: dir)
         XCTAssertEqual(link.out.trimmingCharacters(in: .whitespacesAndNewlines), "1", link.stderr)

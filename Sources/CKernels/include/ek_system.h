@@ -21,7 +21,10 @@ void ek_cleanup_install(void);
 
 /// A server's graceful stop: SIGINT and SIGTERM write one byte to `fd` (a pipe the server polls)
 /// instead of ending the process. Replaces the cleanup handlers above for those two signals.
+/// The first signal only: a second SIGINT/SIGTERM ends the process as usual.
 void ek_shutdown_install(int fd);
+/// Back to the default handlers, if `fd` is the installed one (before it is closed).
+void ek_shutdown_uninstall(int fd);
 
 /// Registers a read-only mapping [base, base + length). A SIGBUS inside it (the file shrank under
 /// the mapping) maps zero pages over the faulting page, so the read completes, and marks the slot;

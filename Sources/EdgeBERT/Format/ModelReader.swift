@@ -78,6 +78,10 @@ public final class ModelFile: @unchecked Sendable {
         self.entries = entries
         self.index = index
         let blob = UnsafeRawBufferPointer(rebasing: bytes[Int(h.vocabOffset)..<(Int(h.vocabOffset) + Int(h.vocabBytes))])
+        // Count the tokens before splitting: a blob of newlines must not become millions of slices.
+        var separators = 0
+        for b in blob where b == 0x0A { separators += 1 }
+        try check(separators + 1 == Int(h.vocabCount), "vocabulary holds \(separators + 1) tokens, the header says \(h.vocabCount)")
         var vocab: [String] = []
         vocab.reserveCapacity(Int(h.vocabCount))
         for piece in blob.split(separator: 0x0A, omittingEmptySubsequences: false) {

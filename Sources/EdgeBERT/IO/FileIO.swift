@@ -77,8 +77,18 @@ public final class OutputFile {
         let exists = stat(path, &st) == 0
         let special = path.hasPrefix("/dev/") || path.hasPrefix("/proc/")
         if exists && ((st.st_mode & S_IFMT) == S_IFDIR) { throw .data(path, "is a folder, not a file") }
-        if special || (exists && (st.st_mode & S_IFMT) != S_IFREG) {
-            fd = open(path, O_WRONLY | O_CLOEXEC | (exists ? 0 : O_CREAT), 0o644)
+        if ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].contains(path) {
+            // Our own standard output, as the shell set it up (appending, or at its offset): not reopened.
+            fd = 1
+            ownsFD = false
+            inPlace = true
+            tempPath = nil
+            finalPath = path
+        } else if special || (exists && (st.st_mode & S_IFMT) != S_IFREG) {
+            // A device, FIFO or socket is written in place; a regular file under /dev or /proc
+            // (a tmpfs file in /dev/shm) in place too, from its start.
+            let regular = exists && (st.st_mode & S_IFMT) == S_IFREG
+            fd = open(path, O_WRONLY | O_CLOEXEC | (exists ? 0 : O_CREAT) | (regular ? O_TRUNC : 0), 0o644)
             guard fd >= 0 else { throw systemError(path, "cannot open for writing") }
             ownsFD = true
             inPlace = true
@@ -91,12 +101,15 @@ public final class OutputFile {
             let temp = target + ".tmp-\(getpid())"
             cleanupSlot = ek_cleanup_add(temp)
             ek_cleanup_install()
-            fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            // A fresh file (never through a link, never someone else's) with the target's mode.
+            unlink(temp)
+            fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 let e = systemError(path, "cannot create")
                 ek_cleanup_remove(cleanupSlot)
                 throw e
             }
+            if exists { _ = fchmod(fd, st.st_mode & 0o7777) }
             ownsFD = true
             inPlace = false
             tempPath = temp
@@ -174,6 +187,7 @@ public final class OutputFile {
             guard close(fd) == 0 else { fd = -1; throw systemError(path, "cannot close") }
             fd = -1
             guard rename(tempPath, finalPath) == 0 else { throw systemError(path, "cannot rename into place") }
+            syncDirectory(of: finalPath)
             ek_cleanup_remove(cleanupSlot)
             cleanupSlot = -1
         } else if isSeekable && fd != 1 {
@@ -187,6 +201,15 @@ public final class OutputFile {
         if let tempPath, !committed { unlink(tempPath) }
         ek_cleanup_remove(cleanupSlot)
     }
+}
+
+/// fsyncs the folder holding `path`, so a rename into it survives a power cut. Best effort.
+func syncDirectory(of path: String) {
+    let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+    let fd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = fsync(fd)
+    close(fd)
 }
 
 /// Signal handling for command-line tools: temporary files of every open `OutputFile` (and the

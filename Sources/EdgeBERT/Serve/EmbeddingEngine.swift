@@ -62,11 +62,12 @@ final class EmbeddingEngine: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
         let box = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { arg in
+        let rc = pthread_create(&thread, nil, { arg in
             let engine = Unmanaged<EmbeddingEngine>.fromOpaque(arg!).takeRetainedValue()
             engine.loop()
             return nil
         }, box.toOpaque())
+        precondition(rc == 0, "cannot start the engine thread")  // out of threads at start-up: nothing to serve with
     }
 
     deinit {

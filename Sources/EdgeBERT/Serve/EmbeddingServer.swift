@@ -70,6 +70,8 @@ public final class EmbeddingServer {
     private var stopping = false
     private var stopAt = 0.0
     private var engineStopped = false
+    /// accept(2) failed for want of descriptors: the listening socket rests until then.
+    private var acceptPausedUntil = 0.0
     /// After a stop is asked, the longest the server waits for responses to be read.
     static let drainSeconds = 10.0
 
@@ -93,15 +95,15 @@ public final class EmbeddingServer {
         let base = modelPath.split(separator: "/").last.map(String.init) ?? modelPath
         modelName = options.modelName ?? (base.hasSuffix(".ebm") ? String(base.dropLast(4)) : base)
 
+        listenFD = try Self.listen(host: options.host, port: options.port)   // before any thread or pipe
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw systemError("serve", "cannot create a pipe") }
+        guard pipe(&fds) == 0 else { let e = systemError("serve", "cannot create a pipe"); close(listenFD); throw e }
         for fd in fds { setNonBlocking(fd) }
         wakeRead = fds[0]
         wakeFD = fds[1]
         let notifyFD = fds[1]
         engine = EmbeddingEngine(embedder: embedder, capacity: options.queueDepth, maxTexts: max(1, min(256, options.maxInputs)),
                                  notify: { var b: UInt8 = 2; _ = write(notifyFD, &b, 1) })
-        listenFD = try Self.listen(host: options.host, port: options.port)
         var sa = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &len) } }
@@ -109,6 +111,7 @@ public final class EmbeddingServer {
     }
 
     deinit {
+        ek_shutdown_uninstall(wakeFD)
         if !engineStopped { engine.stop() }
         close(listenFD)
         close(wakeRead)
@@ -148,10 +151,11 @@ public final class EmbeddingServer {
         var order: [Int] = []
         var acceptOpen = true
         while true {
+            let listening = acceptOpen && Self.now() >= acceptPausedUntil
             pollfds.removeAll(keepingCapacity: true)
             order.removeAll(keepingCapacity: true)
             pollfds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
-            if acceptOpen { pollfds.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)) }
+            if listening { pollfds.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)) }
             for (id, c) in connections {
                 var ev: Int32 = 0
                 if c.wantsRead { ev |= Int32(POLLIN) }
@@ -165,13 +169,13 @@ public final class EmbeddingServer {
             if pollfds[0].revents != 0 { drainWake() }
             if stopping && acceptOpen { acceptOpen = false; stopAt = now }
             deliver(now: now)
-            let base = acceptOpen ? 2 : 1
-            if acceptOpen && pollfds[1].revents != 0 { acceptAll(now: now) }
+            let base = listening ? 2 : 1
+            if listening && acceptOpen && pollfds[1].revents != 0 { acceptAll(now: now) }
             for (k, id) in order.enumerated() {
                 let re = Int32(pollfds[base + k].revents)
                 guard re != 0, let c = connections[id] else { continue }
                 if re & Int32(POLLIN) != 0 || re & Int32(POLLHUP) != 0 || re & Int32(POLLERR) != 0 { readFrom(c, now: now) }
-                if connections[id] != nil, re & Int32(POLLOUT) != 0 { flush(c, now: now) }
+                if connections[id] != nil, re & Int32(POLLOUT) != 0, flush(c, now: now) { process(c, now: now) }
             }
             sweep(now: now)
             if stopping && connections.values.allSatisfy({ !$0.waiting && !$0.pendingOutput }) && engine.depth == 0 {
@@ -204,7 +208,11 @@ public final class EmbeddingServer {
     private func acceptAll(now: Double) {
         while true {
             let fd = accept(listenFD, nil, nil)
-            if fd < 0 { return }
+            if fd < 0 {
+                // Out of descriptors: the socket stays readable; rest it instead of spinning.
+                if errno == EMFILE || errno == ENFILE { acceptPausedUntil = now + 0.1 }
+                return
+            }
             setNonBlocking(fd)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -231,7 +239,7 @@ public final class EmbeddingServer {
             c.waiting = false
             metrics.request(status: d.status, seconds: now - c.requestDone)
             c.respond(status: d.status, body: d.body, keepAlive: c.keepAlive && !stopping)
-            flush(c, now: now)
+            if flush(c, now: now) { process(c, now: now) }
         }
     }
 
@@ -251,7 +259,7 @@ public final class EmbeddingServer {
 
     /// Answers the buffered requests of `c` one at a time (a pipelined request waits its turn).
     private func process(_ c: Connection, now: Double) {
-        while !c.waiting && !c.pendingOutput && !c.closing {
+        while connections[c.id] != nil && !c.waiting && !c.pendingOutput && !c.closing {
             let request: HTTPRequest?
             do throws(HTTPError) {
                 request = try c.parser.next()
@@ -282,7 +290,8 @@ public final class EmbeddingServer {
         let api: ServeAPIKind? = r.path.hasPrefix("/v1/") ? .openAI : (r.path == "/embed" || r.path == "/tokenize") ? .tei : nil
         func answer(_ status: Int, _ body: [UInt8], contentType: String = "application/json", extra: String = "") {
             metrics.request(status: status, seconds: Self.now() - now)
-            c.respond(status: status, body: body, keepAlive: c.keepAlive && !stopping, contentType: contentType, extra: extra)
+            c.respond(status: status, body: body, keepAlive: c.keepAlive && !stopping, contentType: contentType, extra: extra,
+                      headOnly: r.method == "HEAD")
             flush(c, now: now)
         }
         func fail(_ e: APIError, extra: String = "") { answer(e.status, ServeAPI.errorBody(e), extra: extra) }
@@ -337,15 +346,22 @@ public final class EmbeddingServer {
         }
     }
 
-    private func flush(_ c: Connection, now: Double) {
+    /// Writes what `c` has pending; true when all is written and the connection stays open (the
+    /// caller may then answer its next buffered request). Never answers requests itself, so a
+    /// burst of pipelined requests is a loop in `process`, not a recursion.
+    @discardableResult
+    private func flush(_ c: Connection, now: Double) -> Bool {
         switch c.flushOnce() {
         case .failed:
             drop(c)
+            return false
         case .done:
             c.lastActivity = now
-            if c.closing { drop(c) } else { process(c, now: now) }
+            if c.closing { drop(c); return false }
+            return true
         case .partial:
             c.lastActivity = now
+            return false
         }
     }
 
@@ -450,12 +466,14 @@ final class Connection {
         out.append(contentsOf: bytes)
     }
 
-    func respond(status: Int, body: [UInt8], keepAlive: Bool, contentType: String = "application/json", extra: String = "") {
+    /// Queues a response; `headOnly` (HEAD): the headers, Content-Length included, without the body.
+    func respond(status: Int, body: [UInt8], keepAlive: Bool, contentType: String = "application/json", extra: String = "",
+                 headOnly: Bool = false) {
         if !keepAlive { closing = true }
         let head = "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n"
             + (keepAlive ? "" : "Connection: close\r\n") + extra + "\r\n"
         queue(Array(head.utf8))
-        out.append(contentsOf: body)
+        if !headOnly { out.append(contentsOf: body) }
     }
 
     enum FlushResult { case done, partial, failed }

@@ -52,6 +52,9 @@ struct HTTPParser {
     /// Set once the head of the current request is parsed, until its body is complete.
     private var head: HTTPRequest?
     private var bodyLength = 0
+    /// Bytes of the buffer already searched for the end of the head (a head arriving a byte at a
+    /// time is searched once, not once per byte).
+    private var scanned = 0
 
     init(limits: HTTPLimits) {
         self.limits = limits
@@ -79,11 +82,13 @@ struct HTTPParser {
     mutating func next() throws(HTTPError) -> HTTPRequest? {
         if head == nil {
             guard let end = headEnd() else {
+                scanned = max(0, buffer.count - 2)
                 try checkPartialHead()
                 return nil
             }
             var request = try parseHead(buffer[0..<end.headEnd])
             buffer.removeFirst(end.bodyStart)
+            scanned = 0
             bodyLength = try bodyLengthOf(request)
             request.body = []
             head = request
@@ -98,7 +103,7 @@ struct HTTPParser {
 
     /// Where the head ends (its last line's terminator excluded) and the body starts.
     private func headEnd() -> (headEnd: Int, bodyStart: Int)? {
-        var i = 0
+        var i = scanned
         let n = buffer.count
         while i < n {
             if buffer[i] == 0x0A {
