@@ -69,12 +69,6 @@ func say(_ s: String) {
     do throws(EdgeBERTError) { try Stdout.writer.append(s + "\n") } catch { Stdout.pendingError = error }
 }
 
-/// Shortest round-trip text of a float (valid JSON: non-finite values become null).
-func jsonNumber(_ f: Float) -> String { JSONText.number(f) }
-
-/// A JSON string literal.
-func jsonString(_ s: String) -> String { JSONText.string(s) }
-
 /// The .npy header for a little-endian float32 array of `shape`, padded with spaces to
 /// `length` bytes (a multiple of 64, large enough for any shape: 128 holds three 20-digit sizes).
 /// A fixed length lets a streamed file's header be rewritten in place once the count is known.

@@ -43,22 +43,22 @@ final class Progress {
         draw(line)
     }
 
-    /// A free-form status (quantize's steps).
-    func status(_ text: String) {
-        guard enabled else { return }
-        draw("\(label): \(text)")
-    }
-
     private func draw(_ line: String) {
-        let s = "\r\u{1B}[K" + line
-        _ = s.withCString { write(2, $0, strlen($0)) }
+        Self.draw(line)
         drawn = true
     }
 
     /// Erases the line.
     func finish() {
         guard enabled, drawn else { return }
-        _ = "\r\u{1B}[K".withCString { write(2, $0, strlen($0)) }
+        Self.draw("")
+    }
+
+    /// Replaces the terminal's current line on stderr with `line` ("" erases it). Callable from
+    /// any thread (quantize's progress callback).
+    static func draw(_ line: String) {
+        let s = "\r\u{1B}[K" + line
+        _ = s.withCString { write(2, $0, strlen($0)) }
     }
 
     static func duration(_ s: Double) -> String {

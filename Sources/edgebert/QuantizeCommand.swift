@@ -35,23 +35,15 @@ enum QuantizeCommand {
         if let alpha = try a.double("--smoothing", 0...1) { options.smoothing = Float(alpha) }
         if let e = try a.double("--max-error", 0...10) { options.maxOutputError = e }
         if let file = a.value("--calibration") { options.calibrationTexts = try Input.texts(positionals: [], file: file) }
-        let progress = Progress(total: nil, label: "quantize")
-        if !a.flag("--quiet") && isatty(2) != 0 {
-            options.progress = { share, step in
-                let line = "\r\u{1B}[Kquantize: \(Int(share * 100))% \(step)"
-                _ = line.withCString { write(2, $0, strlen($0)) }
-            }
+        let showProgress = !a.flag("--quiet") && isatty(2) != 0
+        if showProgress {
+            options.progress = { share, step in Progress.draw("quantize: \(Int(share * 100))% \(step)") }
         }
         let report: Converter.Report
-        do throws(EdgeBERTError) {
+        do {
+            defer { if showProgress { Progress.draw("") } }  // erase the line, on success or failure
             report = try Converter.convert(hfDir: a.positionals[0], outPath: out, options: options)
-        } catch {
-            progress.status("")
-            progress.finish()
-            throw error
         }
-        progress.status("")
-        progress.finish()
         if a.flag("--quiet") { return }
         if options.dtype == .i8 {
             say("matrix                                   shape        stored     weight err  output err (calibration)")

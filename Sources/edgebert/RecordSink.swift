@@ -58,7 +58,7 @@ final class RecordSink {
     /// One pooled vector and the text's token count.
     func vector(_ v: UnsafeBufferPointer<Float>, tokens: Int) throws(EdgeBERTError) {
         if format == "jsonl" {
-            try writer.append("{\"embedding\":[" + v.map(jsonNumber).joined(separator: ",") + "],\"n_tokens\":\(tokens)}\n")
+            try writer.append("{\"embedding\":" + JSONText.array(v) + ",\"n_tokens\":\(tokens)}\n")
         } else {
             try writer.append(floats: v)
         }
@@ -68,7 +68,7 @@ final class RecordSink {
     /// One vector per token (--pooling none).
     func tokens(_ rows: [[Float]]) throws(EdgeBERTError) {
         if format == "jsonl" {
-            try writer.append("{\"embedding\":[" + rows.map { "[" + $0.map(jsonNumber).joined(separator: ",") + "]" }.joined(separator: ",")
+            try writer.append("{\"embedding\":[" + rows.map { r in r.withUnsafeBufferPointer { JSONText.array($0) } }.joined(separator: ",")
                               + "],\"n_tokens\":\(rows.count)}\n")
         } else {
             if format == "npy" {
@@ -85,7 +85,7 @@ final class RecordSink {
     /// A line that could not be embedded, kept in place (--on-error null).
     func null(problem: String) throws(EdgeBERTError) {
         if format == "jsonl" {
-            try writer.append("{\"embedding\":null,\"n_tokens\":0,\"error\":\(jsonString(problem))}\n")
+            try writer.append("{\"embedding\":null,\"n_tokens\":0,\"error\":\(JSONText.string(problem))}\n")
         } else {
             let nan = [Float](repeating: .nan, count: hidden)
             try nan.withUnsafeBufferPointer { (b: UnsafeBufferPointer<Float>) throws(EdgeBERTError) in try writer.append(floats: b) }

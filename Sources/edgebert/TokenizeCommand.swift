@@ -22,7 +22,7 @@ enum TokenizeCommand {
             guard let t = TextSource.decode(line) else { throw .data("\(source.what) \(line.number)", "invalid UTF-8") }
             let ids = tokenizer.encode(t, maxTokens: maxLength)
             try Stdout.writer.append("{\"ids\":[" + ids.map { String($0) }.joined(separator: ",") + "],\"tokens\":["
-                + ids.map { jsonString(model.vocab[Int($0)]) }.joined(separator: ",") + "]}\n")
+                + ids.map { JSONText.string(model.vocab[Int($0)]) }.joined(separator: ",") + "]}\n")
             if !source.hasBuffered { try Stdout.writer.endOfBatch() }
         }
     }

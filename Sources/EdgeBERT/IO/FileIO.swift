@@ -54,10 +54,9 @@ public final class OutputFile {
     public let isInteractive: Bool
     private var fd: Int32
     private let ownsFD: Bool
-    private let tempPath: String?
+    /// The file written before the rename, removed with this object (or by a signal) unless renamed.
+    private var temp: TemporaryFile?
     private let finalPath: String
-    private var cleanupSlot: Int32 = -1
-    private var committed = false
     /// Bytes appended so far.
     public private(set) var bytesWritten: Int = 0
 
@@ -82,7 +81,7 @@ public final class OutputFile {
             fd = 1
             ownsFD = false
             inPlace = true
-            tempPath = nil
+            temp = nil
             finalPath = path
         } else if special || (exists && (st.st_mode & S_IFMT) != S_IFREG) {
             // A device, FIFO or socket is written in place; a regular file under /dev or /proc
@@ -92,27 +91,22 @@ public final class OutputFile {
             guard fd >= 0 else { throw systemError(path, "cannot open for writing") }
             ownsFD = true
             inPlace = true
-            tempPath = nil
+            temp = nil
             finalPath = path
         } else {
             // Write beside the real file (through symlinks) so the rename stays on one file system
             // and replaces the file, not the link.
             let target = exists ? (realPath(path) ?? path) : path
-            let temp = target + ".tmp-\(getpid())"
-            cleanupSlot = ek_cleanup_add(temp)
+            let scratch = TemporaryFile(path: target + ".tmp-\(getpid())")
             ek_cleanup_install()
             // A fresh file (never through a link, never someone else's) with the target's mode.
-            unlink(temp)
-            fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            guard fd >= 0 else {
-                let e = systemError(path, "cannot create")
-                ek_cleanup_remove(cleanupSlot)
-                throw e
-            }
+            unlink(scratch.path)
+            fd = open(scratch.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw systemError(path, "cannot create") }
             if exists { _ = fchmod(fd, st.st_mode & 0o7777) }
             ownsFD = true
             inPlace = false
-            tempPath = temp
+            temp = scratch
             finalPath = target
         }
         (isSeekable, isInteractive, startOffset) = Self.kind(of: fd)
@@ -133,7 +127,7 @@ public final class OutputFile {
         fd = 1
         ownsFD = false
         inPlace = true
-        tempPath = nil
+        temp = nil
         finalPath = "stdout"
         (isSeekable, isInteractive, startOffset) = Self.kind(of: 1)
     }
@@ -182,24 +176,20 @@ public final class OutputFile {
     /// Everything is written: a replaced file is synced and renamed into place; a file written in
     /// place is synced when it is a regular file (pipes and devices have nothing to sync).
     public func commit() throws(EdgeBERTError) {
-        if let tempPath {
+        if let tempPath = temp?.path {
             guard fsync(fd) == 0 else { throw systemError(path, "cannot sync") }
             guard close(fd) == 0 else { fd = -1; throw systemError(path, "cannot close") }
             fd = -1
             guard rename(tempPath, finalPath) == 0 else { throw systemError(path, "cannot rename into place") }
             syncDirectory(of: finalPath)
-            ek_cleanup_remove(cleanupSlot)
-            cleanupSlot = -1
+            temp?.renamed()
         } else if isSeekable && fd != 1 {
             guard fsync(fd) == 0 else { throw systemError(path, "cannot sync") }
         }
-        committed = true
     }
 
     deinit {
         if ownsFD && fd >= 0 { close(fd) }
-        if let tempPath, !committed { unlink(tempPath) }
-        ek_cleanup_remove(cleanupSlot)
     }
 }
 
@@ -226,6 +216,7 @@ public final class TemporaryFile {
     /// Where the scratch file is (it need not exist yet).
     public let path: String
     private var slot: Int32
+    private var kept = false
 
     /// Registers `path` for removal; nothing is created.
     public init(path: String) {
@@ -233,8 +224,15 @@ public final class TemporaryFile {
         slot = ek_cleanup_add(path)
     }
 
+    /// The file was renamed into place: nothing is left to remove.
+    func renamed() {
+        kept = true
+        ek_cleanup_remove(slot)
+        slot = -1  // the slot may serve another file from now on
+    }
+
     deinit {
-        unlink(path)
+        if !kept { unlink(path) }
         ek_cleanup_remove(slot)
     }
 }

@@ -62,47 +62,55 @@ final class SafetensorsFile {
     /// The file's size in bytes.
     var fileSize: Int { file.bytes.count }
 
+    /// The float dtypes `floats` converts, and how one element of each reads.
+    enum FloatType {
+        case f32, f16, bf16, f64
+
+        init?(_ dtype: String) {
+            switch dtype {
+            case "F32": self = .f32
+            case "F16": self = .f16
+            case "BF16": self = .bf16
+            case "F64": self = .f64
+            default: return nil
+            }
+        }
+
+        /// Element `i` of little-endian `bytes` as a Float.
+        @inline(__always) func value(_ bytes: UnsafeRawBufferPointer, _ i: Int) -> Float {
+            switch self {
+            case .f32: Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            case .f16: halfToFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            case .bf16: Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+            case .f64: Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            }
+        }
+    }
+
     /// True for the dtypes `floats` converts.
-    static func isFloat(_ dtype: String) -> Bool { ["F32", "F16", "BF16", "F64"].contains(dtype) }
+    static func isFloat(_ dtype: String) -> Bool { FloatType(dtype) != nil }
 
     /// The first element of a float tensor that is not finite or has a magnitude above `limit`,
     /// as (index, value); nil when every element is fine. Reads in place: no copy.
     func firstImplausibleValue(_ name: String, limit: Float) throws(EdgeBERTError) -> (Int, Float)? {
         guard let t = tensors[name] else { throw .data(path, "tensor \(name) is missing") }
-        let n = checkedProduct(t.shape)
-        func bad(_ v: Float) -> Bool { !(abs(v) <= limit) }  // NaN compares false: bad
-        switch t.dtype {
-        case "F32":
-            for i in 0..<n { let v = Float(bitPattern: UInt32(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))); if bad(v) { return (i, v) } }
-        case "F16":
-            for i in 0..<n { let v = halfToFloat(UInt16(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))); if bad(v) { return (i, v) } }
-        case "BF16":
-            for i in 0..<n { let v = Float(bitPattern: UInt32(UInt16(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16); if bad(v) { return (i, v) } }
-        case "F64":
-            for i in 0..<n { let v = Float(Double(bitPattern: UInt64(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))); if bad(v) { return (i, v) } }
-        default:
-            return nil
+        guard let type = FloatType(t.dtype) else { return nil }
+        for i in 0..<checkedProduct(t.shape) {
+            let v = type.value(t.bytes, i)
+            if !(abs(v) <= limit) { return (i, v) }  // NaN compares false: refused too
         }
         return nil
     }
 
-    /// The tensor as fp32, converting f16 / bf16.
+    /// The tensor as fp32, converting f16 / bf16 / f64.
     func floats(_ name: String) throws(EdgeBERTError) -> (shape: [Int], values: [Float]) {
         guard let t = tensors[name] else { throw .data(path, "tensor \(name) is missing") }
-        let n = checkedProduct(t.shape)
-        var out = [Float](repeating: 0, count: n)
-        switch t.dtype {
-        case "F32":
-            for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-        case "F16":
-            for i in 0..<n { out[i] = halfToFloat(UInt16(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-        case "BF16":
-            for i in 0..<n { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-        case "F64":
-            for i in 0..<n { out[i] = Float(Double(bitPattern: UInt64(littleEndian: t.bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-        default:
+        guard let type = FloatType(t.dtype) else {
             throw .data(path, "tensor \(name) is \(t.dtype), expected a float type (F32, F16, BF16)")
         }
+        let n = checkedProduct(t.shape)
+        var out = [Float](repeating: 0, count: n)
+        for i in 0..<n { out[i] = type.value(t.bytes, i) }
         return (t.shape, out)
     }
 }

@@ -169,6 +169,12 @@ public final class Embedder {
     /// position count), else nil: what `truncate = false` refuses.
     public func tokenCountPastMax(_ text: String) -> Int? {
         guard tokenizer.encode(text, maxTokens: maxLength).count == maxLength else { return nil }
+        return fullCountPastMax(text)
+    }
+
+    /// For a text that filled the max length: its untruncated token count (up to one past the
+    /// position count) when that is longer, else nil.
+    private func fullCountPastMax(_ text: String) -> Int? {
         let full = tokenizer.encode(text, maxTokens: config.maxPositions + 1).count
         return full > maxLength ? full : nil
     }
@@ -176,11 +182,8 @@ public final class Embedder {
     /// Tokenises `text` into the ids buffer at row `at`; returns its token count.
     private func tokenize(_ text: String, at row: Int) throws(EdgeBERTError) -> Int {
         let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids + row)
-        if !truncate && n == maxLength {
-            let full = tokenizer.encode(text, maxTokens: config.maxPositions)
-            if full.count > maxLength {
-                throw .data("text", "\(full.count) tokens, past the max length of \(maxLength) (truncation is off)")
-            }
+        if !truncate && n == maxLength, let full = fullCountPastMax(text) {
+            throw .data("text", "\(full) tokens, past the max length of \(maxLength) (truncation is off)")
         }
         return n
     }

@@ -179,16 +179,16 @@ final class EmbeddingEngine: @unchecked Sendable {
                 results.append(Done(connection: job.connection, serial: job.serial, status: 500, body: ServeAPI.errorBody(e), tokens: 0, passInputs: inputs.count))
                 continue
             }
+            let tokens = counts[first..<(first + n)].reduce(0, +)
             let body: [UInt8] = vectors.withUnsafeMutableBufferPointer { v in
                 let mine = UnsafeMutableBufferPointer(rebasing: v[(first * H)..<((first + n) * H)])
                 if job.request.normalize {
                     for i in 0..<n { PoolingOps.normalize(mine.baseAddress! + i * H, count: H) }
                 }
-                let tokens = counts[first..<(first + n)].reduce(0, +)
                 return ServeAPI.response(job.request, vectors: UnsafeBufferPointer(mine), dimension: H, tokens: tokens)
             }
             results.append(Done(connection: job.connection, serial: job.serial, status: 200, body: body,
-                                tokens: counts[first..<(first + n)].reduce(0, +), passInputs: inputs.count))
+                                tokens: tokens, passInputs: inputs.count))
         }
         // Back to the fixed size when a large request grew the buffers.
         if vectors.count > maxTexts * H {

@@ -286,6 +286,10 @@ public final class EmbeddingServer {
         }
     }
 
+    /// Every endpoint and the method it takes.
+    private static let routes = ["/v1/embeddings": "POST", "/embed": "POST", "/tokenize": "POST", "/health": "GET",
+                                 "/v1/models": "GET", "/metrics": "GET"]
+
     private func route(_ r: HTTPRequest, on c: Connection, now: Double) {
         let api: ServeAPIKind? = r.path.hasPrefix("/v1/") ? .openAI : (r.path == "/embed" || r.path == "/tokenize") ? .tei : nil
         func answer(_ status: Int, _ body: [UInt8], contentType: String = "application/json", extra: String = "") {
@@ -295,9 +299,7 @@ public final class EmbeddingServer {
             flush(c, now: now)
         }
         func fail(_ e: APIError, extra: String = "") { answer(e.status, ServeAPI.errorBody(e), extra: extra) }
-        let routes: [String: String] = ["/v1/embeddings": "POST", "/embed": "POST", "/tokenize": "POST", "/health": "GET",
-                                        "/v1/models": "GET", "/metrics": "GET"]
-        guard let method = routes[r.path] else { return fail(APIError(status: 404, message: "no such endpoint: \(r.path.prefix(64))", api: api)) }
+        guard let method = Self.routes[r.path] else { return fail(APIError(status: 404, message: "no such endpoint: \(r.path.prefix(64))", api: api)) }
         guard r.method == method || (method == "GET" && r.method == "HEAD") else {
             return fail(APIError(status: 405, message: "\(r.path) takes \(method)", api: api), extra: "Allow: \(method)\r\n")
         }
