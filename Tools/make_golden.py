@@ -2,12 +2,16 @@
 """Writes the golden files under Tests/Fixtures from Hugging Face transformers / sentence-transformers.
 Run by hand, not in CI (needs torch, transformers, sentence-transformers):
 
-    python3 Tools/make_golden.py MINILM_DIR      # MINILM_DIR: the fetched all-MiniLM-L6-v2 folder
+    python3 Tools/make_golden.py MINILM_DIR        # MINILM_DIR: the fetched all-MiniLM-L6-v2 folder
+    python3 Tools/make_golden.py MINILM_DIR long   # only minilm/long.json
 
 Outputs:
   minilm/ids.jsonl        token ids per corpus line (BertTokenizer, max 256 tokens, truncated)
   minilm/embeddings.f32   [texts][384] little-endian float32: sentence-transformers encode(), fp32,
                           mean pooling + Normalize, exactly what users get from the model
+  minilm/long.json        texts past the max length embedded as windows by transformers' BertModel:
+                          windows of max_length - 2 tokens sharing `stride`, mean pooled each, the
+                          token-weighted mean of the windows, L2-normalised (embed --long window)
   tiny-bert/              a random-weight BertModel (seeded), saved by transformers, with
                           hidden_states.f32 ([texts][layers+1][tokens][hidden]) and ids.jsonl
 """
@@ -71,8 +75,37 @@ def tiny(model_dir):
             f.write(arr.tobytes())
     print("tiny-bert:", len(texts), "texts")
 
+def long_windows(model_dir):
+    """Two long texts from the corpus, at two max lengths and strides."""
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = BertModel.from_pretrained(model_dir).eval()
+    cases = []
+    for max_length, stride, lines in [(128, 16, corpus[:40]), (256, 32, corpus[100:190])]:
+        text = " ".join(lines)
+        body = tok(text, add_special_tokens=False)["input_ids"]
+        width, step = max_length - 2, max_length - 2 - stride
+        windows = 1 if len(body) <= width else 1 + (len(body) - width + step - 1) // step
+        total, acc = 0, np.zeros(model.config.hidden_size, dtype=np.float64)
+        for w in range(windows):
+            ids = [tok.cls_token_id] + body[w * step:w * step + width] + [tok.sep_token_id]
+            with torch.no_grad():
+                h = model(input_ids=torch.tensor([ids])).last_hidden_state[0].double().numpy()
+            acc += h.sum(0)          # = len(ids) x the window's mean pooling
+            total += len(ids)
+        v = acc / total
+        v /= np.linalg.norm(v)
+        cases.append({"text": text, "max_length": max_length, "stride": stride, "windows": windows,
+                      "tokens": total, "embedding": [float(x) for x in v]})
+    with open(os.path.join(fixtures, "minilm", "long.json"), "w", encoding="utf-8") as f:
+        json.dump(cases, f)
+    print("long:", [(c["windows"], c["tokens"]) for c in cases])
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[2] == "long":
+        long_windows(sys.argv[1])
+        sys.exit(0)
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     minilm(sys.argv[1])
     tiny(sys.argv[1])
+    long_windows(sys.argv[1])

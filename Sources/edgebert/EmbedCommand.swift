@@ -13,6 +13,24 @@ enum RuntimeOptions {
         OptionSpec(names: ["--float-attention"], value: nil, help: "Attention in fp32 even in int8 layers (slower)"),
     ]
 
+    /// What every command that embeds for output (embed, index, search, serve) also takes.
+    static let vectorSpecs: [OptionSpec] = [
+        OptionSpec(names: ["--long"], value: "MODE", help: "Texts past the max length: truncate (default) or window"),
+        OptionSpec(names: ["--stride"], value: "N", help: "With --long window: tokens shared by consecutive windows (default: max length / 8)"),
+        OptionSpec(names: ["--dims"], value: "N", help: "Keep the first N dimensions, then re-normalise (Matryoshka models)"),
+    ]
+
+    /// Applies --long, --stride and --dims.
+    static func vectorOptions(_ a: Arguments, _ o: inout Embedder.Options) throws(EdgeBERTError) {
+        if let l = a.value("--long") {
+            guard let mode = LongTexts(rawValue: l) else { throw .usage("--long", "\"\(l)\" is not one of truncate, window") }
+            o.long = mode
+        }
+        o.stride = try a.int("--stride", 0...65536)
+        if o.stride != nil && o.long != .window { throw .usage("--stride", "needs --long window") }
+        o.dims = try a.int("--dims", 1...65536)
+    }
+
     static func embedder(_ a: Arguments, extra: (inout Embedder.Options) throws(EdgeBERTError) -> Void = { _ in })
         throws(EdgeBERTError) -> Embedder {
         let path = try a.required("--model")
@@ -31,7 +49,8 @@ enum RuntimeOptions {
 
     /// The library names options by their `Embedder.Options` property; the CLI by its flags.
     static let flags = ["port": "--port", "host": "--host", "maxLength": "--max-length", "layer": "--layer", "threads": "--threads", "batch": "--batch",
-                        "batchTokens": "--batch-tokens", "kernel": "--kernel"]
+                        "batchTokens": "--batch-tokens", "kernel": "--kernel",
+                        "stride": "--stride", "dims": "--dims", "pooling": "--pooling"]
 
     static func flagNamed(_ e: EdgeBERTError) -> EdgeBERTError {
         guard let flag = flags[e.what] else { return e }
@@ -53,7 +72,7 @@ enum EmbedCommand {
         Streams: reads a batch of lines, writes its records, and goes on, in memory that does not grow
         with the input; records leave at once when the output is a pipe or a terminal.
         """,
-        options: RuntimeOptions.specs + [
+        options: RuntimeOptions.specs + RuntimeOptions.vectorSpecs + [
             OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Read texts from FILE, one per line"),
             OptionSpec(names: ["-o", "--output"], value: "FILE", help: "Write to FILE (a new or regular file: through a temporary, renamed at the end)"),
             OptionSpec(names: ["--format"], value: "FMT", help: "jsonl (default), npy, or f32 (raw little-endian float32)"),
@@ -89,6 +108,7 @@ enum EmbedCommand {
             o.truncate = !a.flag("--no-truncate")
             o.batch = try a.int("--batch", 1...4096) ?? 1
             o.batchTokens = try a.int("--batch-tokens", 2...(1 << 22))
+            try RuntimeOptions.vectorOptions(a, &o)
         }
         let inputFile = a.value("--input")
         let source = try TextSource(positionals: a.rawPositionals, file: inputFile)
@@ -159,7 +179,7 @@ enum EmbedCommand {
             if line.truncated {
                 return Item(number: line.number, text: nil, problem: "longer than \(TextSource.maxLineBytes) bytes (drop --no-truncate to cut it)")
             }
-            if let n = embedder.tokenCountPastMax(text) {
+            if embedder.long != .window, let n = embedder.tokenCountPastMax(text) {
                 return Item(number: line.number, text: nil,
                             problem: "\(n) tokens, past the max length of \(embedder.maxLength) (drop --no-truncate to cut it)")
             }

@@ -46,6 +46,14 @@ public final class Embedder {
         /// Attention in int8 in the layers stored int8 (scores, softmax and context on the int8
         /// kernels); false: fp32 attention everywhere, a little slower.
         public var int8Attention: Bool = true
+        /// Texts past the max length: cut (the default), or embedded as overlapping windows.
+        public var long: LongTexts = .truncate
+        /// With `long = .window`: tokens shared by consecutive windows; default an eighth of the
+        /// max length.
+        public var stride: Int?
+        /// Keep the first `dims` dimensions, then re-normalise (for Matryoshka-trained models);
+        /// default: all of them.
+        public var dims: Int?
 
         /// Every option at its default.
         public init() {}
@@ -85,8 +93,20 @@ public final class Embedder {
     let encoder: Encoder
     let pool: ThreadPool
 
-    /// Floats per embedding.
-    public var dimension: Int { config.hidden }
+    /// What a text past the max length becomes.
+    public let long: LongTexts
+    /// Tokens shared by consecutive windows (`long == .window`).
+    public let stride: Int
+    /// Floats per embedding: the model's hidden size, its projection's width (a model written by
+    /// `edgebert pca`), or `Options.dims`.
+    public let dimension: Int
+    /// The model's projection after pooling, if it has one.
+    let projection: Projection?
+    /// Scratch: one pooled vector [hidden], the windows' weighted sum [hidden], and the
+    /// projected vector [projection rows].
+    let pooled: UnsafeMutablePointer<Float>
+    let windowSum: UnsafeMutablePointer<Float>
+    let projected: UnsafeMutablePointer<Float>
 
     /// Sees the dense layers' inputs of every forward pass (the converter's calibration).
     var observer: ActivationObserver? {
@@ -151,6 +171,27 @@ public final class Embedder {
         pool = ThreadPool(threads: threads)
         encoder = Encoder(config: c, weights: weights, state: state, kernel: kernel, pool: pool)
         encoder.int8Attention = options.int8Attention
+
+        long = options.long
+        stride = options.stride ?? maxLength / 8
+        guard (0...(maxLength - 3)).contains(stride) else {
+            throw .usage("stride", "\(stride) is outside 0...\(maxLength - 3): windows of \(maxLength) tokens must move on")
+        }
+        projection = try Projection(model)
+        let width = projection?.rows ?? c.hidden
+        dimension = options.dims ?? width
+        guard (1...width).contains(dimension) else { throw .usage("dims", "\(dimension) is outside 1...\(width), the model's width") }
+        if pooling == .none && (long == .window || dimension != c.hidden) {
+            throw .usage("pooling", "none gives token vectors: it works with neither windows, fewer dimensions nor a projection")
+        }
+        pooled = .allocate(capacity: 2 * c.hidden)
+        windowSum = pooled + c.hidden
+        projected = .allocate(capacity: width)
+    }
+
+    deinit {
+        pooled.deallocate()
+        projected.deallocate()
     }
 
     /// Half of the physical memory: the largest arena an Embedder will allocate.
@@ -179,14 +220,19 @@ public final class Embedder {
         return full > maxLength ? full : nil
     }
 
-    /// Tokenises `text` into the ids buffer at row `at`; returns its token count.
+    /// Tokenises `text` into the ids buffer at row `at`; returns its token count, or
+    /// `Self.windowed` for a text past the max length when windows are on (nothing packed).
     private func tokenize(_ text: String, at row: Int) throws(EdgeBERTError) -> Int {
         let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids + row)
-        if !truncate && n == maxLength, let full = fullCountPastMax(text) {
+        if n == maxLength && (long == .window || !truncate), let full = fullCountPastMax(text) {
+            if long == .window { return Self.windowed }
             throw .data("text", "\(full) tokens, past the max length of \(maxLength) (truncation is off)")
         }
         return n
     }
+
+    /// What the packers return for an item embedded as windows.
+    static let windowed = -1
 
     /// Tokenises `texts[first...]` into the arena's rows, as many as the batch allows while the
     /// next one surely fits the token budget (a text takes at most maxLength rows; the first
@@ -218,6 +264,7 @@ public final class Embedder {
             } catch {
                 throw .data("text \(first + count + 1)", error.why)
             }
+            if n == Self.windowed { break }   // a batch of its own windows, after this one
             state.seqStart[count] = Int32(rows)
             state.seqLength[count] = Int32(n)
             tokens?[first + count] = n
@@ -238,6 +285,7 @@ public final class Embedder {
         if body.first == cls { body = body.dropFirst() }
         if body.last == sep { body = body.dropLast() }
         if body.count > maxLength - 2 {
+            if long == .window { return Self.windowed }
             if !truncate { throw .data("tokens", "\(body.count + 2) tokens, past the max length of \(maxLength) (truncation is off)") }
             body = body.prefix(maxLength - 2)
         }
@@ -248,9 +296,13 @@ public final class Embedder {
         return body.count + 2
     }
 
-    /// One text as a batch of one.
-    private func pack(_ text: String) throws(EdgeBERTError) -> PackedBatch {
-        let n = try tokenize(text, at: 0)
+    /// One text as a batch of one, cut at the max length (refused past it when truncation is
+    /// off): for the tools that read hidden states.
+    private func single(_ text: String) throws(EdgeBERTError) -> PackedBatch {
+        let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
+        if !truncate && n == maxLength, let full = fullCountPastMax(text) {
+            throw .data("text", "\(full) tokens, past the max length of \(maxLength) (truncation is off)")
+        }
         state.seqStart[0] = 0
         state.seqLength[0] = Int32(n)
         return PackedBatch(ids: state.ids, starts: state.seqStart, lengths: state.seqLength, count: 1, rows: n)
@@ -258,67 +310,98 @@ public final class Embedder {
 
     /// Runs the encoder on a batch and checks the model file is still the one opened (a result
     /// computed from a file truncated or rewritten under us is never returned).
-    private func forward(_ b: PackedBatch, each: ((Int, UnsafePointer<Float>) -> Void)? = nil) throws(EdgeBERTError) {
+    func forward(_ b: PackedBatch, each: ((Int, UnsafePointer<Float>) -> Void)? = nil) throws(EdgeBERTError) {
         if let each { encoder.forward(b, layers: layer, each: each) } else { encoder.forward(b, layers: layer) }
         try model.file.checkIntact()
     }
 
-    /// Tokenises and runs the encoder on one text; the hidden states are left in `state.x`.
-    /// Returns n tokens.
+    /// Tokenises and runs the encoder on one text (cut at the max length); the hidden states are
+    /// left in `state.x`. Returns n tokens.
     private func run(_ text: String) throws(EdgeBERTError) -> Int {
-        let b = try pack(text)
+        let b = try single(text)
         try forward(b)
         return b.rows
     }
 
     /// Embeds `texts` in order, `batch` at a time in one forward pass each: out holds
     /// texts.count x dimension floats, tokens (if given) the token count of each text.
-    /// Allocates nothing. Results are identical to embedding the texts one by one.
+    /// Allocates nothing for texts within the max length. Results are identical to embedding
+    /// the texts one by one.
     public func embed(_ texts: [String], into out: UnsafeMutableBufferPointer<Float>,
                       tokens: UnsafeMutableBufferPointer<Int>? = nil) throws(EdgeBERTError) {
-        try embed(count: texts.count, into: out, tokens: tokens) { (first: Int) throws(EdgeBERTError) in
+        try embed(count: texts.count, into: out, tokens: tokens, pack: { (first: Int) throws(EdgeBERTError) in
             try pack(texts, from: first, tokens: tokens)
-        }
+        }, body: { fullBody(texts[$0]) })
     }
 
     /// Embeds `inputs` (texts or token ids) in order, as `embed(_:into:tokens:)` does for texts.
     /// Allocates nothing beyond what the inputs hold.
     public func embed(_ inputs: [EmbedInput], into out: UnsafeMutableBufferPointer<Float>,
                       tokens: UnsafeMutableBufferPointer<Int>? = nil) throws(EdgeBERTError) {
-        try embed(count: inputs.count, into: out, tokens: tokens) { (first: Int) throws(EdgeBERTError) in
+        try embed(count: inputs.count, into: out, tokens: tokens, pack: { (first: Int) throws(EdgeBERTError) in
             try pack(inputs, from: first, tokens: tokens)
-        }
+        }, body: { (i: Int) -> [Int32] in
+            switch inputs[i] {
+            case .text(let t): return fullBody(t)
+            case .tokens(let ids): return tokenBody(ids)
+            }
+        })
     }
 
     /// `count` items, packed from item `first` on by `pack(first)`, through the encoder, pooled
-    /// (and normalised) into out [count][dimension].
+    /// and finished (projection, dims, normalisation) into out [count][dimension]. An item the
+    /// packer leaves out (past the max length, windows on) is embedded from `body(i)`, its
+    /// tokens without [CLS]/[SEP], as windows.
     private func embed(count: Int, into out: UnsafeMutableBufferPointer<Float>, tokens: UnsafeMutableBufferPointer<Int>?,
-                       pack: (Int) throws(EdgeBERTError) -> PackedBatch) throws(EdgeBERTError) {
+                       pack: (Int) throws(EdgeBERTError) -> PackedBatch, body: (Int) -> [Int32]) throws(EdgeBERTError) {
         precondition(out.count >= count * dimension, "output buffer shorter than inputs x dimension")
         precondition(tokens.map { $0.count >= count } ?? true, "tokens buffer shorter than inputs")
-        let H = config.hidden
+        let H = config.hidden, D = dimension
         var first = 0
         while first < count {
             let b = try pack(first)
+            if b.count == 0 {
+                let n = try embedWindows(body(first), into: out.baseAddress! + first * D)
+                tokens?[first] = n
+                first += 1
+                continue
+            }
             try forward(b)
             for s in 0..<b.count {
-                let dst = out.baseAddress! + (first + s) * H
-                PoolingOps.pool(pooling, x: state.x + Int(b.starts[s]) * H, n: Int(b.lengths[s]), hidden: H, out: dst)
-                if normalize { PoolingOps.normalize(dst, count: H) }
+                PoolingOps.pool(pooling, x: state.x + Int(b.starts[s]) * H, n: Int(b.lengths[s]), hidden: H, out: pooled)
+                finish(pooled, into: out.baseAddress! + (first + s) * D)
             }
             first += b.count
         }
     }
 
+    /// A pooled vector [hidden] (clobbered) to the output [dimension]: through the projection
+    /// when the model has one (on the normalised vector when the model normalises, as `pca`
+    /// fitted it), cut to `dimension`, then L2-normalised when normalisation is on.
+    func finish(_ v: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+        var src = v
+        if let projection {
+            if normalize { PoolingOps.normalize(v, count: config.hidden) }
+            projection.apply(v, into: projected)
+            src = projected
+        }
+        dst.update(from: src, count: dimension)
+        if normalize { PoolingOps.normalize(dst, count: dimension) }
+    }
+
     /// Embeds `text` into `out` (at least `dimension` floats), pooled and normalised as configured.
     /// For `.none` pooling, writes the first token's vector; use `tokenVectors` for all of them.
-    /// Allocates nothing. Returns the number of tokens the model saw.
+    /// Allocates nothing for a text within the max length. Returns the number of tokens the model saw.
     @discardableResult
     public func embed(_ text: String, into out: UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) -> Int {
         precondition(out.count >= dimension, "output buffer shorter than the embedding dimension")
-        let n = try run(text)
-        PoolingOps.pool(pooling, x: state.x, n: n, hidden: config.hidden, out: out.baseAddress!)
-        if normalize { PoolingOps.normalize(out.baseAddress!, count: config.hidden) }
+        var n = 0
+        try withUnsafeMutablePointer(to: &n) { (p: UnsafeMutablePointer<Int>) throws(EdgeBERTError) in
+            let count = UnsafeMutableBufferPointer(start: p, count: 1)
+            try embed(count: 1, into: out, tokens: count, pack: { (first: Int) throws(EdgeBERTError) in
+                try pack(1, from: first, tokens: count) { (_: Int, row: Int) throws(EdgeBERTError) in try tokenize(text, at: row) }
+            }, body: { _ in fullBody(text) })
+        }
         return n
     }
 
@@ -356,7 +439,7 @@ public final class Embedder {
     /// The hidden states after the embeddings and after every layer up to the one configured:
     /// [layer + 1][n * dimension], raw (no pooling, no normalisation). For compare's drift table.
     public func layerStates(_ text: String) throws(EdgeBERTError) -> [[Float]] {
-        let b = try pack(text)
+        let b = try single(text)
         var out: [[Float]] = []
         let count = b.rows * config.hidden
         try forward(b) { _, x in out.append(Array(UnsafeBufferPointer(start: x, count: count))) }
