@@ -121,6 +121,30 @@ enum EmbedCommand {
         let sink = try RecordSink(format: format, writer: writer, embedder: embedder, source: source, inputFile: inputFile,
                                   onError: onError)
         let progress = Progress(total: source.size)
+        try stream(source, embedder: embedder, onError: onError) { (item: Item, vector: UnsafeBufferPointer<Float>?, tokens: Int) throws(EdgeBERTError) in
+            if item.text == nil {
+                if onError == .null { try sink.null(problem: item.problem ?? "") }
+            } else if let vector {
+                try sink.vector(vector, tokens: tokens)
+            } else {
+                try sink.tokens(try embedder.tokenVectors(item.text!))
+            }
+        } endOfBatch: { () throws(EdgeBERTError) in
+            try writer.endOfBatch()
+            progress.update(texts: sink.records, bytes: source.bytesConsumed)
+        }
+        progress.finish()
+        try sink.finish()
+    }
+
+    /// Reads `source` in batches (one line, waiting for it if need be, then whatever more is
+    /// already buffered), embeds each batch in one call, and hands every line on in order:
+    /// its vector [dimension] and token count, or no vector (a line that cannot be embedded,
+    /// with its problem; or `--pooling none`, whose token vectors the caller gets itself).
+    /// A problem with `onError == .fail` stops with an error naming the line.
+    static func stream(_ source: TextSource, embedder: Embedder, onError: OnError,
+                       each: (Item, UnsafeBufferPointer<Float>?, Int) throws(EdgeBERTError) -> Void,
+                       endOfBatch: () throws(EdgeBERTError) -> Void) throws(EdgeBERTError) {
         let H = embedder.dimension
         let batch = embedder.batch
         var vectors = [Float](repeating: 0, count: batch * H)   // [batch][H] pooled results of one pass
@@ -131,7 +155,6 @@ enum EmbedCommand {
         texts.reserveCapacity(batch)
         var done = false
         while !done {
-            // A batch: one line (waiting for it if need be), then whatever more is already buffered.
             items.removeAll(keepingCapacity: true)
             texts.removeAll(keepingCapacity: true)
             while items.count < batch && (items.isEmpty || source.hasBuffered) {
@@ -152,24 +175,20 @@ enum EmbedCommand {
             var k = 0
             for item in items {
                 if item.text == nil {
-                    if onError == .null { try sink.null(problem: item.problem ?? "") }
+                    try each(item, nil, 0)
                     continue
                 }
                 if embedder.pooling == .none {
-                    let rows = try embedder.tokenVectors(item.text!)
-                    try sink.tokens(rows)
+                    try each(item, nil, 0)
                 } else {
                     try vectors.withUnsafeBufferPointer { (v: UnsafeBufferPointer<Float>) throws(EdgeBERTError) in
-                        try sink.vector(UnsafeBufferPointer(rebasing: v[(k * H)..<((k + 1) * H)]), tokens: counts[k])
+                        try each(item, UnsafeBufferPointer(rebasing: v[(k * H)..<((k + 1) * H)]), counts[k])
                     }
                 }
                 k += 1
             }
-            try writer.endOfBatch()
-            progress.update(texts: sink.records, bytes: source.bytesConsumed)
+            try endOfBatch()
         }
-        progress.finish()
-        try sink.finish()
     }
 
     /// Decodes and checks one line: invalid UTF-8, or too long with --no-truncate, is a problem.

@@ -13,6 +13,8 @@ let commands: [(String, String)] = [
     ("bench", "Measure latency, throughput and memory"),
     ("inspect", "Show a model file's header and tensors; --verify checks its checksum"),
     ("serve", "Serve embeddings over HTTP (OpenAI and text-embeddings-inference APIs)"),
+    ("index", "Embed the lines of a file into a search index"),
+    ("search", "Find the texts of an index most similar to each query"),
 ]
 
 let topHelp = """
@@ -65,6 +67,8 @@ do throws(EdgeBERTError) {
     case "compare": try CompareCommand.run(argv)
     case "bench": try BenchCommand.run(argv)
     case "serve": try ServeCommand.run(argv)
+    case "index": try IndexCommand.run(argv)
+    case "search": try SearchCommand.run(argv)
     default: throw .usage(command, "unknown command (see `edgebert --help`)")
     }
     try Stdout.flush()
