@@ -22,8 +22,9 @@ public struct SearchHit: Sendable, Equatable {
 ///
 /// Search is exact over the int8 vectors: the queries are quantised as the encoder quantises its
 /// activations and multiplied with the index's vectors, which are stored as the GEMM's packed
-/// weights, on the same kernels. When the index keeps f32 vectors, the best `4k + 32` are
-/// re-scored in f32 and the top k of those returned.
+/// weights, on the same kernels. The best `max(4k, k + 32)` are then re-scored with the f32
+/// query, against the f32 vectors when the index keeps them (exact cosine), else against the
+/// int8 ones, and the top k of those returned.
 public final class SearchIndex: @unchecked Sendable {
     /// The path opened.
     public let path: String
@@ -96,7 +97,7 @@ public final class SearchIndex: @unchecked Sendable {
         precondition(queries.count >= m * D, "queries shorter than count x dims")
         guard count > 0 else { throw .data(path, "the index is empty") }
         guard (1...count).contains(k) else { throw .usage("k", "\(k) is outside 1...\(count), the vectors in the index") }
-        let pool = identity.keepsFloat ? min(count, max(4 * k, k + 32)) : k
+        let pool = min(count, max(4 * k, k + 32))
         let group = 8
         var unit = [Float](repeating: 0, count: group * D)        // [group][D] normalised queries
         var qa = [Int8](repeating: 0, count: group * kp)          // [group][kp] quantised
@@ -149,11 +150,10 @@ public final class SearchIndex: @unchecked Sendable {
                 }
             }
             for r in 0..<g {
-                var best = heaps[r].sorted()
-                if identity.keepsFloat {
-                    best = best.map { (exactScore(unit, row: r, position: $0.position), $0.position) }
-                        .sorted { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-                }
+                // The candidates re-scored with the f32 query: against the f32 vectors when the
+                // index keeps them (exact), else against the int8 ones (no query rounding).
+                let best = heaps[r].sorted().map { (rescore(unit, row: r, position: $0.position), $0.position) }
+                    .sorted { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
                 var hits: [SearchHit] = []
                 for (score, position) in best.prefix(k) { hits.append(try hit(position, score: score)) }
                 out.append(hits)
@@ -174,12 +174,22 @@ public final class SearchIndex: @unchecked Sendable {
         return (segments[lo], position - segments[lo].first)
     }
 
-    /// dot(query row r of `unit`, the stored f32 vector).
-    private func exactScore(_ unit: [Float], row r: Int, position: Int) -> Float {
+    /// dot(query row r of `unit`, vector `position`): its f32 copy when the index keeps one, else
+    /// its int8 values (read from the packed panel) times its scale.
+    private func rescore(_ unit: [Float], row r: Int, position: Int) -> Float {
         let (s, i) = locate(position)
-        let D = identity.dims
-        let v = (file.bytes.baseAddress! + s.offset + s.sections.floats).assumingMemoryBound(to: Float.self) + i * D
-        return unit.withUnsafeBufferPointer { ek_dot_f32($0.baseAddress! + r * D, v, Int32(D)) }
+        let D = identity.dims, base = file.bytes.baseAddress! + s.offset
+        return unit.withUnsafeBufferPointer { u in
+            let q = u.baseAddress! + r * D
+            if identity.keepsFloat {
+                return ek_dot_f32(q, (base + s.sections.floats).assumingMemoryBound(to: Float.self) + i * D, Int32(D))
+            }
+            // Packed byte (panel p, group g, lane j, t) = vector p*16 + j, dimension g*4 + t.
+            let panel = (base + s.sections.packed).assumingMemoryBound(to: Int8.self) + (i / 16) * (identity.kp * 16) + (i % 16) * 4
+            var dot: Float = 0
+            for d in 0..<D { dot += q[d] * Float(panel[(d / 4) * 64 + d % 4]) }
+            return dot * (base + s.sections.scales).assumingMemoryBound(to: Float.self)[i]
+        }
     }
 
     /// The result for vector `position`: its line and text, offsets checked.
