@@ -13,7 +13,7 @@ enum SearchCommand {
         options: RuntimeOptions.specs + [
             OptionSpec(names: ["--index"], value: "INDEX", help: "The index (from `edgebert index`)"),
             OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Read queries from FILE, one per line"),
-            OptionSpec(names: ["-k"], value: "N", help: "Results per query (default 10)"),
+            OptionSpec(names: ["-k"], value: "N", help: "Results per query (default 10, or every text of a smaller index)"),
             OptionSpec(names: ["--json"], value: nil, help: "One JSON object per query"),
             OptionSpec(names: ["--verify"], value: nil, help: "Check every segment's checksum first (reads the whole index)"),
         ])
@@ -23,8 +23,8 @@ enum SearchCommand {
         if a.wantsHelp { say(spec.help); return }
         let index = try SearchIndex(path: try a.required("--index"), kernel: a.value("--kernel"))
         if a.flag("--verify") { try index.verify() }
-        let k = try a.int("-k", Int.min...Int.max) ?? 10
         if index.count == 0 { throw .data(index.path, "the index is empty") }
+        let k = try a.int("-k", Int.min...Int.max) ?? min(10, index.count)
         guard (1...index.count).contains(k) else { throw .usage("-k", "\(k) is outside 1...\(index.count), the texts in the index") }
         var args = a
         if args.value("--model") == nil { args.values["--model"] = [index.identity.modelPath] }
