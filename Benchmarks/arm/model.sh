@@ -6,8 +6,9 @@
 # plugin (qemu_count.c), and combines them into per-board estimates (model.py).
 #   Benchmarks/arm/model.sh                      print the table
 #   Benchmarks/arm/model.sh --write LABEL        ... and put it in Benchmarks/RESULTS.md under LABEL
-#   Benchmarks/arm/model.sh --check              the test: multiplies = MACs/8 or MACs/16, and no
-#                                                shape's instruction count 2% above baseline.txt
+#   Benchmarks/arm/model.sh --check              the test: multiplies = MACs/8 or MACs/16, no shape's
+#                                                instruction count 2% above baseline.txt, hot loops
+#                                                without spills and >= 95% of peak on A72 and N1
 #   Benchmarks/arm/model.sh --write-baseline     record the counts in baseline.txt
 # Installs what it needs from Debian when missing (llvm-19, qemu-user, the aarch64 cross libc).
 set -euo pipefail
@@ -29,6 +30,7 @@ command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || need+=(libc6-dev-arm64-cross)
 [ -d /usr/lib/gcc-cross/aarch64-linux-gnu ] || need+=(libgcc-12-dev-arm64-cross)
 command -v cc >/dev/null || need+=(gcc)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
     echo "arm model: installing ${need[*]}" >&2
     sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
