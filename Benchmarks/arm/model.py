@@ -2,7 +2,7 @@
 """The ARM speed MODEL of EdgeBERT (not a measurement): combines llvm-mca on the NEON GEMM hot
 loops (compiled as SwiftPM compiles them) with executed-instruction counts under qemu-aarch64
 into per-board estimates of an encoder forward. Driven by model.sh, which builds everything and
-passes the files in; see Benchmarks/arm/README.md for what each number means.
+passes the files in; Benchmarks/arm/README.md says what each number means.
 
   model.py --asm neon=F.s --asm neondot=F.s --counts neon=F.txt --counts neondot=F.txt
            [--baseline FILE] [--check] [--write-baseline FILE] [--results FILE --label TEXT]
