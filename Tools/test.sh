@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: fetches the real model if missing, runs every Swift test against it in an
 # optimised build (and fails if any real-model test was skipped), runs the C kernel driver on this
-# CPU, then the ARM kernels under qemu (Tools/test-arm.sh).
+# CPU, then the ARM kernels under qemu (Tools/test-arm.sh) and the ARM speed model's check
+# (Benchmarks/arm/model.sh --check: installs llvm-19 and qemu-user from Debian when missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -57,6 +58,8 @@ echo "== ARM kernels under qemu"
 arm_log=$(mktemp)
 trap 'rm -f "$log" "$arm_log"' EXIT
 "$root/Tools/test-arm.sh" | tee "$arm_log"
+echo "== ARM speed model: GEMM multiplies = MACs/8 and MACs/16, instruction counts against Benchmarks/arm/baseline.txt"
+"$root/Benchmarks/arm/model.sh" --check | tee -a "$arm_log"
 # One closing line for every runner: the XCTest total plus the C driver's PASS lines.
 last=$(grep -E "Executed [0-9]+ tests" "$log" | tail -1)
 total=$(echo "$last" | sed -E 's/.*Executed ([0-9]+) tests.*/\1/')
