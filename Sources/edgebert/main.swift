@@ -15,6 +15,7 @@ let commands: [(String, String)] = [
     ("serve", "Serve embeddings over HTTP (OpenAI and text-embeddings-inference APIs)"),
     ("index", "Embed the lines of a file into a search index"),
     ("search", "Find the texts of an index most similar to each query"),
+    ("pca", "Fit a PCA on a corpus and write a model with fewer dimensions"),
 ]
 
 let topHelp = """
@@ -69,6 +70,7 @@ do throws(EdgeBERTError) {
     case "serve": try ServeCommand.run(argv)
     case "index": try IndexCommand.run(argv)
     case "search": try SearchCommand.run(argv)
+    case "pca": try PcaCommand.run(argv)
     default: throw .usage(command, "unknown command (see `edgebert --help`)")
     }
     try Stdout.flush()

@@ -118,3 +118,45 @@ final class RealModelSearchTests: XCTestCase {
         XCTAssertTrue(r.out.contains("\"line\":4,\"text\":\"a fourth line about cats\""), r.out)
     }
 }
+
+extension RealModelSearchTests {
+    /// `pca --dims 64` writes a model whose embeddings are normalise(W . normalise(full)), W the
+    /// fitted axes (read back from the file), with its own identity; `--dims 96` keeps the first
+    /// 96 dimensions of the full vector and re-normalises.
+    func testPCAModelAndDims() throws {
+        try CLI.requireBinary()
+        let m = try models()
+        let dir = TempDir.make("pca")
+        let reduced = dir + "/p64.ebm"
+        let r = try CLI.run(["pca", "-m", m.int8, "-i", Fixtures.path("corpus.txt"), "--dims", "64", "-o", reduced])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.out.contains("64 dimensions from 384, fitted on 320 texts"), r.out)
+        let fidelity = r.out.split(separator: "PCA ").last.flatMap { Double($0.split(separator: ",")[0]) }
+        XCTAssertGreaterThanOrEqual(fidelity ?? 0, 0.985, r.out)   // 0.9899 here; keeping the first 64: 0.76
+        let full = try Embedder(modelPath: m.int8)
+        let small = try Embedder(modelPath: reduced)
+        XCTAssertEqual(small.dimension, 64)
+        XCTAssertNotEqual(small.model.header.checksum, full.model.header.checksum)
+        let file = try ModelFile(path: reduced)
+        let axes = try file.tensor(Projection.weightName, [.f32], [64, 384])
+        for t in [texts[0], texts[77], "a cat on the mat"] {
+            let x = try full.embed(t)   // unit length already
+            var y = (0..<64).map { r in (0..<384).reduce(Float(0)) { $0 + axes.floats[r * 384 + $1] * x[$1] } }
+            y = normalized(y)
+            let got = try small.embed(t)
+            for i in 0..<64 { XCTAssertEqual(got[i], y[i], accuracy: 1e-5) }
+        }
+        CLI.assertError(try CLI.run(["pca", "-m", reduced, "-i", Fixtures.path("corpus.txt"), "--dims", "8", "-o", dir + "/x.ebm"]),
+                        status: 1, contains: "already has a projection")
+        CLI.assertError(try CLI.run(["pca", "-m", m.int8, "--dims", "384", "-o", dir + "/x.ebm"], stdin: Data("a\nb\n".utf8)),
+                        status: 2, contains: "384 is not fewer than the model's 384 dimensions")
+        CLI.assertError(try CLI.run(["pca", "-m", m.int8, "--dims", "8", "-o", dir + "/x.ebm"], stdin: Data("only one\n".utf8)),
+                        status: 1, contains: "a PCA needs at least two texts")
+        // --dims: the first N of the full vector, re-normalised.
+        var o = Embedder.Options()
+        o.dims = 96
+        let cut = try Embedder(modelPath: m.int8, options: o).embed(texts[5])
+        let want = normalized(Array(try full.embed(texts[5]).prefix(96)))
+        for i in 0..<96 { XCTAssertEqual(cut[i], want[i], accuracy: 1e-6) }
+    }
+}

@@ -102,6 +102,8 @@ public final class Embedder {
     public let dimension: Int
     /// The model's projection after pooling, if it has one.
     let projection: Projection?
+    /// True when the model carries a projection after pooling (a model written by `edgebert pca`).
+    public var hasProjection: Bool { projection != nil }
     /// Scratch: one pooled vector [hidden], the windows' weighted sum [hidden], and the
     /// projected vector [projection rows].
     let pooled: UnsafeMutablePointer<Float>
