@@ -14,6 +14,9 @@ enum BenchCommand {
             OptionSpec(names: ["--json"], value: nil, help: "One JSON object"),
             OptionSpec(names: ["--tokenizer"], value: nil, help: "Time the tokenizer alone over the lines of -i FILE"),
             OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Texts for --tokenizer, one per line"),
+            OptionSpec(names: ["--index"], value: "INDEX", help: "Time search instead: one query at a time, the rows of --query-npy"),
+            OptionSpec(names: ["--query-npy"], value: "FILE", help: "Query vectors for --index, float32 [n, dims]"),
+            OptionSpec(names: ["-k"], value: "N", help: "Results per query for --index (default 10)"),
         ])
 
     static func now() -> Double {
@@ -64,6 +67,35 @@ enum BenchCommand {
         }
     }
 
+    /// Search latency: every query row once as a warm-up (the index's pages come in), then each
+    /// timed alone, one thread; median and p90 per query, memory (the index is mapped: its pages
+    /// count in RSS as file pages, not anonymous memory).
+    static func search(_ a: Arguments) throws(EdgeBERTError) {
+        let index = try SearchIndex(path: try a.required("--index"), kernel: a.value("--kernel"))
+        let queries = try NpyMatrix(path: try a.required("--query-npy"))
+        guard queries.columns == index.identity.dims else { throw .data("--query-npy", "rows of \(queries.columns) floats, the index holds \(index.identity.dims)") }
+        guard queries.rows > 0 else { throw .data("--query-npy", "no query rows") }
+        let k = try a.int("-k", 1...max(1, index.count)) ?? min(10, index.count)
+        for i in 0..<queries.rows { _ = try index.search(queries.row(i), count: 1, k: k) }
+        var times: [Double] = []
+        for i in 0..<queries.rows {
+            let t0 = now()
+            _ = try index.search(queries.row(i), count: 1, k: k)
+            times.append((now() - t0) * 1000)
+        }
+        times.sort()
+        let median = times[times.count / 2], p90 = times[min(times.count - 1, times.count * 9 / 10)]
+        let mem = memory()
+        if a.flag("--json") {
+            say("{\"median_ms\":\(median),\"p90_ms\":\(p90),\"vectors\":\(index.count),\"dims\":\(index.identity.dims),\"k\":\(k),"
+                + "\"queries\":\(queries.rows),\"peak_rss_bytes\":\(mem.peak),\"anon_rss_bytes\":\(mem.anon),\"kernel\":\"\(index.kernelName)\"}")
+        } else {
+            say("search      \(index.count) vectors x \(index.identity.dims), top \(k), \(queries.rows) queries one at a time, one thread, kernel \(index.kernelName)")
+            say("latency     median \(fixed(median, 3)) ms, p90 \(fixed(p90, 3)) ms")
+            say("memory      peak RSS \(fixed(Double(mem.peak) / 1048576, 1)) MiB, anonymous \(fixed(Double(mem.anon) / 1048576, 1)) MiB")
+        }
+    }
+
     static func run(_ args: [String]) throws(EdgeBERTError) {
         let a = try Arguments(args, spec: spec)
         if a.wantsHelp { say(spec.help); return }
@@ -71,6 +103,7 @@ enum BenchCommand {
         let batch = try a.int("--batch", 1...4096) ?? 1
         let runs = try a.int("--runs", 1...100_000) ?? 20
         if a.flag("--tokenizer") { return try tokenizer(a, runs: runs) }
+        if a.value("--index") != nil { return try search(a) }
         let e = try RuntimeOptions.embedder(a) { (o: inout Embedder.Options) throws(EdgeBERTError) in o.batch = batch }
         guard seq <= e.maxLength else { throw .usage("--seq", "\(seq) is past the max length \(e.maxLength) (raise --max-length)") }
         // "the" is one token in every English vocabulary: seq - 2 of them plus [CLS] and [SEP].

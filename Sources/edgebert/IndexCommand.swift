@@ -17,6 +17,7 @@ enum IndexCommand {
             OptionSpec(names: ["--vectors"], value: "KIND", help: "f32 (default: int8 scan, exact f32 re-scoring; 5 bytes a dimension) or int8 (1 byte; recall@10 ~0.98)"),
             OptionSpec(names: ["--batch"], value: "N", help: "Texts per forward pass (default 16)"),
             OptionSpec(names: ["--on-error"], value: "MODE", help: "A line that cannot be embedded: fail (default) or skip"),
+            OptionSpec(names: ["--from-npy"], value: "FILE", help: "Index the float32 rows of FILE [n, dims] instead (vectors of this model made elsewhere; no texts)"),
         ])
 
     static func run(_ args: [String]) throws(EdgeBERTError) {
@@ -36,10 +37,18 @@ enum IndexCommand {
         }
         guard embedder.pooling != .none else { throw .usage("--pooling", "none gives token vectors: an index needs one vector a text") }
         let inputFile = a.value("--input")
-        let source = try TextSource(positionals: [], file: inputFile)
         let identity = IndexIdentity(embedder: embedder, keepsFloat: kind == "f32")
         let writer = try IndexWriter(path: out, identity: identity, append: a.flag("--append"),
                                      protecting: [embedder.model.path] + (inputFile.map { [$0] } ?? []))
+        if let npy = a.value("--from-npy") {
+            let m = try NpyMatrix(path: npy)
+            guard m.columns == identity.dims else { throw .data(npy, "rows of \(m.columns) floats, the model gives \(identity.dims)") }
+            for i in 0..<m.rows { try writer.add(m.row(i), text: "", line: i + 1) }
+            try writer.finish(linesRead: m.rows)
+            say("indexed \(m.rows) vectors into \(out) (\(writer.count) in all, \(identity.dims) dimensions, \(kind))")
+            return
+        }
+        let source = try TextSource(positionals: [], file: inputFile)
         let progress = Progress(total: source.size)
         var lines = 0, added = 0
         try EmbedCommand.stream(source, embedder: embedder, onError: onError) { (item: EmbedCommand.Item, v: UnsafeBufferPointer<Float>?, _: Int) throws(EdgeBERTError) in

@@ -16,6 +16,7 @@ enum SearchCommand {
             OptionSpec(names: ["-k"], value: "N", help: "Results per query (default 10, or every text of a smaller index)"),
             OptionSpec(names: ["--json"], value: nil, help: "One JSON object per query"),
             OptionSpec(names: ["--verify"], value: nil, help: "Check every segment's checksum first (reads the whole index)"),
+            OptionSpec(names: ["--query-npy"], value: "FILE", help: "Query with the float32 rows of FILE [n, dims] (queries shown as #row)"),
         ])
 
     static func run(_ args: [String]) throws(EdgeBERTError) {
@@ -26,6 +27,10 @@ enum SearchCommand {
         if index.count == 0 { throw .data(index.path, "the index is empty") }
         let k = try a.int("-k", Int.min...Int.max) ?? min(10, index.count)
         guard (1...index.count).contains(k) else { throw .usage("-k", "\(k) is outside 1...\(index.count), the texts in the index") }
+        if a.value("--query-npy") != nil {
+            // Vectors need no model; the index's own identity stands.
+            return try searchVectors(a, index: index, k: k)
+        }
         var args = a
         if args.value("--model") == nil { args.values["--model"] = [index.identity.modelPath] }
         let embedder = try RuntimeOptions.embedder(args) { (o: inout Embedder.Options) throws(EdgeBERTError) in
@@ -35,8 +40,8 @@ enum SearchCommand {
         guard id.modelChecksum == index.identity.modelChecksum, id.modelMetaChecksum == index.identity.modelMetaChecksum else {
             throw .data(index.path, "the index was made by another model (\(index.identity.modelPath)); search it with that model")
         }
-        let source = try TextSource(positionals: a.rawPositionals, file: a.value("--input"))
         let json = a.flag("--json")
+        let source = try TextSource(positionals: a.rawPositionals, file: a.value("--input"))
         let D = embedder.dimension
         var query = [Float](repeating: 0, count: D)
         while let line = try source.next() {
@@ -49,6 +54,17 @@ enum SearchCommand {
             }
             try Stdout.writer.append(json ? jsonRecord(text, hits) : textRecord(text, hits))
             try Stdout.writer.endOfBatch()
+        }
+    }
+
+    /// --query-npy: each row of the file as a query.
+    static func searchVectors(_ a: Arguments, index: SearchIndex, k: Int) throws(EdgeBERTError) {
+        let npy = try a.required("--query-npy")
+        let m = try NpyMatrix(path: npy)
+        guard m.columns == index.identity.dims else { throw .data(npy, "rows of \(m.columns) floats, the index holds \(index.identity.dims)") }
+        for i in 0..<m.rows {
+            let hits = try index.search(m.row(i), count: 1, k: k)[0]
+            try Stdout.writer.append(a.flag("--json") ? jsonRecord("#\(i + 1)", hits) : textRecord("#\(i + 1)", hits))
         }
     }
 
