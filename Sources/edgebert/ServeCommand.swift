@@ -5,7 +5,8 @@ enum ServeCommand {
         name: "serve", usage: "serve -m MODEL [--host 127.0.0.1] [--port 8080] [--threads N] [--api-key KEY] [options]",
         summary: """
         A local embedding server: OpenAI's POST /v1/embeddings, text-embeddings-inference's POST /embed and
-        /tokenize, GET /health, /v1/models and /metrics (Prometheus). Requests from every connection share
+        /tokenize, GET /health, /v1/models and /metrics (Prometheus); with --index, POST /search
+        ({"query": "text" or [...], "k": 10} -> {"query", "results": [{"score", "line", "text"}]}). Requests from every connection share
         one queue and are packed into batches; each response holds the vectors `edgebert embed` gives.
         Prints one line with the address once it accepts; SIGINT/SIGTERM finish what is in flight, exit 0.
         """,
@@ -25,6 +26,7 @@ enum ServeCommand {
             OptionSpec(names: ["--model-name"], value: "NAME", help: "Name /v1/models lists (default: the file's name)"),
             OptionSpec(names: ["--max-length"], value: "N", help: "Longest input in tokens (default: the model's)"),
             OptionSpec(names: ["--kernel"], value: "NAME", help: "Force a kernel path"),
+            OptionSpec(names: ["--index"], value: "INDEX", help: "Answer POST /search from INDEX (made by `edgebert index` with this model)"),
         ])
 
     static func run(_ args: [String]) throws(EdgeBERTError) {
@@ -46,6 +48,7 @@ enum ServeCommand {
         o.modelName = a.value("--model-name")
         o.maxLength = try a.int("--max-length", 2...65536)
         o.kernel = a.value("--kernel")
+        o.indexPath = a.value("--index")
         let server: EmbeddingServer
         do throws(EdgeBERTError) {
             server = try EmbeddingServer(modelPath: try a.required("--model"), options: o)

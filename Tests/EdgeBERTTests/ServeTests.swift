@@ -353,3 +353,54 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0)
     }
 }
+
+extension ServeTests {
+    /// POST /search answers from the index given at start: the same hits as `SearchIndex` for the
+    /// library's vector; a bad k is 422, no index is 404, an index of another model is refused.
+    func testSearchEndpoint() throws {
+        let texts = ["the man was here", "he was", "a cat sat on the mat", "the weather is fine", "he was here"]
+        let e = try Embedder(modelPath: Fixtures.tinyModels.int8)
+        let path = TempDir.make("serve-search") + "/t.idx"
+        let w = try IndexWriter(path: path, identity: IndexIdentity(embedder: e, keepsFloat: true), append: false)
+        for (i, t) in texts.enumerated() { try e.embed(t).withUnsafeBufferPointer { try w.add($0, text: t, line: i + 1) } }
+        try w.finish(linesRead: texts.count)
+        var o = EmbeddingServer.Options()
+        o.indexPath = path
+        let s = try Running(o)
+        defer { XCTAssertTrue(s.stop()) }
+        let c = Client(port: s.port)
+        c.send(Self.post("/search", #"{"query":"he was","k":2}"#))
+        let r = c.responses()[0]
+        XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+        let got = json(r.body) as! [String: Any]
+        XCTAssertEqual(got["query"] as? String, "he was")
+        let results = got["results"] as! [[String: Any]]
+        let want = try e.embed("he was").withUnsafeBufferPointer { try SearchIndex(path: path).search($0, count: 1, k: 2)[0] }
+        XCTAssertEqual(results.map { $0["line"] as! Int }, want.map(\.line))
+        XCTAssertEqual(results.map { $0["text"] as! String }, want.map(\.text))
+        XCTAssertEqual(results[0]["text"] as? String, "he was")
+        XCTAssertEqual((results[0]["score"] as! NSNumber).floatValue, want[0].score)
+        c.send(Self.post("/search", #"{"query":["he was","a cat"]}"#))
+        let two = json(c.responses()[0].body) as! [[String: Any]]
+        XCTAssertEqual(two.count, 2)
+        XCTAssertEqual((two[1]["results"] as! [Any]).count, 5)   // k defaults to min(10, count)
+        c.send(Self.post("/search", #"{"query":"x","k":6}"#))
+        let bad = c.responses()[0]
+        XCTAssertEqual(bad.status, 422)
+        XCTAssertEqual((json(bad.body) as! [String: String])["error"], "'k' is 6, outside 1...5, the texts in the index")
+        c.send(Self.post("/search", #"{"k":2}"#))
+        XCTAssertEqual(c.responses()[0].status, 422)
+
+        let plain = try Running(EmbeddingServer.Options())
+        defer { XCTAssertTrue(plain.stop()) }
+        let p = Client(port: plain.port)
+        p.send(Self.post("/search", #"{"query":"x"}"#))
+        XCTAssertEqual(p.responses()[0].status, 404)
+
+        var other = EmbeddingServer.Options()
+        other.indexPath = path
+        XCTAssertThrowsError(try EmbeddingServer(modelPath: Fixtures.tinyModels.f32, options: other)) {
+            XCTAssertTrue("\($0)".contains("made by another model"), "\($0)")
+        }
+    }
+}

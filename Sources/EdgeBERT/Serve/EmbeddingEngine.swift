@@ -33,6 +33,7 @@ final class EmbeddingEngine: @unchecked Sendable {
     }
 
     private let embedder: Embedder
+    private let index: SearchIndex?
     private let maxTexts: Int
     private let capacity: Int
     private let notify: @Sendable () -> Void
@@ -49,9 +50,11 @@ final class EmbeddingEngine: @unchecked Sendable {
     /// `embedder` must not normalise (requests choose). `capacity` jobs may wait; a pass runs at most
     /// `maxTexts` inputs (one larger request runs alone). `notify` is called from the engine thread
     /// when results are ready.
-    init(embedder: Embedder, capacity: Int, maxTexts: Int, notify: @escaping @Sendable () -> Void) {
+    /// `index`: what /search requests search (its vectors the first `dims` of the embedder's).
+    init(embedder: Embedder, index: SearchIndex?, capacity: Int, maxTexts: Int, notify: @escaping @Sendable () -> Void) {
         precondition(!embedder.normalize)
         self.embedder = embedder
+        self.index = index
         self.capacity = capacity
         self.maxTexts = maxTexts
         self.notify = notify
@@ -180,6 +183,10 @@ final class EmbeddingEngine: @unchecked Sendable {
                 continue
             }
             let tokens = counts[first..<(first + n)].reduce(0, +)
+            if let k = job.request.k, let index {
+                results.append(search(job, k: k, index: index, first: first, tokens: tokens, passInputs: inputs.count))
+                continue
+            }
             let body: [UInt8] = vectors.withUnsafeMutableBufferPointer { v in
                 let mine = UnsafeMutableBufferPointer(rebasing: v[(first * H)..<((first + n) * H)])
                 if job.request.normalize {
@@ -196,6 +203,22 @@ final class EmbeddingEngine: @unchecked Sendable {
             counts = [Int](repeating: 0, count: maxTexts)
         }
         return results
+    }
+
+    /// A /search job: its queries' vectors (rows first..<first + n, cut to the index's width; the
+    /// search normalises them) through the index.
+    private func search(_ job: Job, k: Int, index: SearchIndex, first: Int, tokens: Int, passInputs: Int) -> Done {
+        let H = embedder.dimension, D = index.identity.dims, n = job.request.inputs.count
+        var q = [Float](repeating: 0, count: n * D)
+        for i in 0..<n { for d in 0..<D { q[i * D + d] = vectors[(first + i) * H + d] } }
+        do throws(EdgeBERTError) {
+            let hits = try q.withUnsafeBufferPointer { (b: UnsafeBufferPointer<Float>) throws(EdgeBERTError) in try index.search(b, count: n, k: k) }
+            return Done(connection: job.connection, serial: job.serial, status: 200, body: ServeAPI.searchResponse(job.request, hits: hits),
+                        tokens: tokens, passInputs: passInputs)
+        } catch {
+            let e = APIError(status: 500, message: error.description, api: .search)
+            return Done(connection: job.connection, serial: job.serial, status: 500, body: ServeAPI.errorBody(e), tokens: 0, passInputs: passInputs)
+        }
     }
 
     /// The first text of the request past the max length, with its token count.

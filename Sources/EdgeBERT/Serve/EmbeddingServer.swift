@@ -45,6 +45,8 @@ public final class EmbeddingServer {
         public var maxLength: Int?
         /// Force a kernel path (as `Embedder.Options.kernel`).
         public var kernel: String?
+        /// An index (from `edgebert index` with this model) that POST /search searches; nil: no /search.
+        public var indexPath: String?
 
         /// The defaults above.
         public init() {}
@@ -58,6 +60,7 @@ public final class EmbeddingServer {
     private let maxLength: Int
     private let dimension: Int
     private let vocabSize: Int
+    private let indexCount: Int?      // vectors of the index /search searches, nil without one
     private let modelName: String
     private let normalizeDefault: Bool
     private let listenFD: Int32
@@ -87,6 +90,16 @@ public final class EmbeddingServer {
         eo.batch = max(1, min(4096, options.maxInputs))
         eo.batchTokens = options.maxBatchTokens
         let embedder = try Embedder(model: model, options: eo)
+        var index: SearchIndex?
+        if let path = options.indexPath {
+            let opened = try SearchIndex(path: path, kernel: options.kernel)
+            let id = opened.identity
+            guard id.modelChecksum == model.header.checksum, id.modelMetaChecksum == model.header.metaChecksum, id.dims <= embedder.dimension else {
+                throw .data(path, "the index was made by another model (\(id.modelPath)); serve it with that model")
+            }
+            index = opened
+        }
+        indexCount = index?.count
         maxLength = embedder.maxLength
         dimension = embedder.dimension
         vocabSize = model.config.vocabSize
@@ -102,7 +115,7 @@ public final class EmbeddingServer {
         wakeRead = fds[0]
         wakeFD = fds[1]
         let notifyFD = fds[1]
-        engine = EmbeddingEngine(embedder: embedder, capacity: options.queueDepth, maxTexts: max(1, min(256, options.maxInputs)),
+        engine = EmbeddingEngine(embedder: embedder, index: index, capacity: options.queueDepth, maxTexts: max(1, min(256, options.maxInputs)),
                                  notify: { var b: UInt8 = 2; _ = write(notifyFD, &b, 1) })
         var sa = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -288,10 +301,11 @@ public final class EmbeddingServer {
 
     /// Every endpoint and the method it takes.
     private static let routes = ["/v1/embeddings": "POST", "/embed": "POST", "/tokenize": "POST", "/health": "GET",
-                                 "/v1/models": "GET", "/metrics": "GET"]
+                                 "/v1/models": "GET", "/metrics": "GET", "/search": "POST"]
 
     private func route(_ r: HTTPRequest, on c: Connection, now: Double) {
-        let api: ServeAPIKind? = r.path.hasPrefix("/v1/") ? .openAI : (r.path == "/embed" || r.path == "/tokenize") ? .tei : nil
+        let api: ServeAPIKind? = r.path.hasPrefix("/v1/") ? .openAI : (r.path == "/embed" || r.path == "/tokenize") ? .tei
+            : r.path == "/search" ? .search : nil
         func answer(_ status: Int, _ body: [UInt8], contentType: String = "application/json", extra: String = "") {
             metrics.request(status: status, seconds: Self.now() - now)
             c.respond(status: status, body: body, keepAlive: c.keepAlive && !stopping, contentType: contentType, extra: extra,
@@ -333,7 +347,11 @@ public final class EmbeddingServer {
             }
         default:
             do throws(APIError) {
-                let req = r.path == "/embed"
+                if r.path == "/search" && indexCount == nil {
+                    throw APIError(status: 404, message: "no index to search: start the server with --index INDEX", api: .search)
+                }
+                let req = r.path == "/search" ? try ServeAPI.search(r.body, maxInputs: options.maxInputs, count: indexCount ?? 0)
+                    : r.path == "/embed"
                     ? try ServeAPI.tei(r.body, maxInputs: options.maxInputs)
                     : try ServeAPI.openAI(r.body, dimension: dimension, vocabSize: vocabSize, maxInputs: options.maxInputs,
                                           modelName: modelName, normalize: normalizeDefault)

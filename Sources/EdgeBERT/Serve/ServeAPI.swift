@@ -4,6 +4,8 @@ enum ServeAPIKind {
     case openAI
     /// Hugging Face text-embeddings-inference: POST /embed, /tokenize; errors `{"error","error_type"}`.
     case tei
+    /// EdgeBERT's POST /search (with `serve --index`); errors `{"error"}`.
+    case search
 }
 
 /// A request the server refuses: the status, the message, and the API whose error shape it takes.
@@ -25,6 +27,10 @@ struct EmbedRequest {
     var model: String
     /// OpenAI: little-endian float32 in base64 instead of a float array.
     var base64: Bool
+    /// /search: results per query (nil: an embedding request).
+    var k: Int? = nil
+    /// /search: the query was one string (one object answers it), not an array.
+    var singleQuery = false
 }
 
 /// Request bodies in, response bodies out, for both APIs. Every field is type-checked; unknown
@@ -129,6 +135,44 @@ enum ServeAPI {
         return EmbedRequest(api: .tei, inputs: texts.map { .text($0) }, normalize: normalize, strict: !truncate, model: "", base64: false)
     }
 
+    /// POST /search: `{"query": "text" | ["text", ...], "k": 10}` (k in 1...count, default
+    /// min(10, count)).
+    static func search(_ body: [UInt8], maxInputs: Int, count: Int) throws(APIError) -> EmbedRequest {
+        func bad(_ m: String, _ status: Int = 422) -> APIError { APIError(status: status, message: m, api: .search) }
+        let o = try parseBody(body, api: .search)
+        guard let v = o["query"] else { throw bad("'query' is required") }
+        let texts: [String]
+        if let t = v.string {
+            texts = [t]
+        } else if let a = v.array, !a.isEmpty, a.allSatisfy({ $0.string != nil }) {
+            texts = a.map { $0.string! }
+        } else {
+            throw bad("'query' must be a string or a non-empty array of strings")
+        }
+        guard texts.count <= maxInputs else { throw bad("\(texts.count) queries, more than the \(maxInputs) this server takes per request", 413) }
+        var k = min(10, count)
+        if let kv = o["k"], !kv.isNull {
+            guard let n = kv.int else { throw bad("'k' must be a whole number") }
+            k = n
+        }
+        guard count > 0 else { throw bad("the index is empty") }
+        guard (1...count).contains(k) else { throw bad("'k' is \(k), outside 1...\(count), the texts in the index") }
+        return EmbedRequest(api: .search, inputs: texts.map { .text($0) }, normalize: false, strict: false, model: "", base64: false,
+                            k: k, singleQuery: v.string != nil)
+    }
+
+    /// The /search response: one object per query, `{"query","results":[{"score","line","text"}]}`,
+    /// alone for a single query, else in an array.
+    static func searchResponse(_ request: EmbedRequest, hits: [[SearchHit]]) -> [UInt8] {
+        var parts: [String] = []
+        for (i, input) in request.inputs.enumerated() {
+            guard case .text(let q) = input else { continue }
+            let results = hits[i].map { "{\"score\":\(JSONText.number($0.score)),\"line\":\($0.line),\"text\":\(JSONText.string($0.text))}" }
+            parts.append("{\"query\":\(JSONText.string(q)),\"results\":[\(results.joined(separator: ","))]}")
+        }
+        return Array((request.singleQuery ? parts[0] : "[" + parts.joined(separator: ",") + "]").utf8)
+    }
+
     /// The response body for `request`, vectors [inputs][dimension] and the tokens each input had.
     static func response(_ request: EmbedRequest, vectors: UnsafeBufferPointer<Float>, dimension H: Int, tokens: Int) -> [UInt8] {
         var s = ""
@@ -143,7 +187,7 @@ enum ServeAPI {
                 s += "}"
             }
             s += "],\"model\":\(JSONText.string(request.model)),\"usage\":{\"prompt_tokens\":\(tokens),\"total_tokens\":\(tokens)}}"
-        case .tei:
+        case .tei, .search:   // /search answers through searchResponse
             s = "["
             for i in 0..<request.inputs.count {
                 if i > 0 { s += "," }
@@ -164,7 +208,7 @@ enum ServeAPI {
         case .tei?:
             let type = e.status == 413 || e.status == 422 ? "Validation" : e.status == 429 || e.status == 503 ? "Overloaded" : e.status >= 500 ? "Backend" : "Validation"
             s = "{\"error\":\(JSONText.string(e.message)),\"error_type\":\"\(type)\"}"
-        case nil:
+        case .search?, nil:
             s = "{\"error\":\(JSONText.string(e.message))}"
         }
         return Array(s.utf8)
