@@ -35,6 +35,12 @@ float ek_exp_approx(float x);
 /// CRC32C by table, the twin of the hardware paths.
 uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n);
 
+/// The exact-AVX2 int8 peak, measured: `iterations` of a register-only loop of 12 independent
+/// vpmaddwd + vpaddd chains and one vpmovsxbw (what every exact AVX2 GEMM must issue for 12 x 16
+/// multiply-adds, sign extension almost all amortised). Returns the multiply-adds done (0 where
+/// the CPU is not x86; call it only when the avx2 path is supported).
+int64_t ek_avx2_exact_peak(int64_t iterations);
+
 /// n dependent integer adds (one per cycle on every core we target): for measuring the clock.
 static inline void ek_dependent_adds(int64_t n) {
     int64_t x = 0;
