@@ -108,6 +108,37 @@ static int run_attention(const ek_kernel *kern, int n, int d, float tol, float *
     return bad;
 }
 
+// The dispatch choice as a pure function of the CPU's feature bits, on CPUs we do not have
+// (x86: AVX-512 VNNI > AVX-VNNI > AVX2 > SSE4.1 > ref; ARM: SDOT > NEON). Returns mismatches.
+static int check_dispatch_choice(void) {
+    typedef struct { int32_t features; const char *want; } pick;
+#if defined(__x86_64__)
+    static const pick picks[] = {
+        {0, "ref"},
+        {EK_X86_SSE41, "sse41"},  // Celeron J4125 / N5105: SSE4.2, no AVX
+        {EK_X86_SSE41 | EK_X86_AVX2, "avx2"},
+        {EK_X86_SSE41 | EK_X86_AVX2 | EK_X86_AVXVNNI, "avxvnni"},
+        {EK_X86_SSE41 | EK_X86_AVX2 | EK_X86_AVX512VNNI, "avx512vnni"},
+        {EK_X86_SSE41 | EK_X86_AVX2 | EK_X86_AVXVNNI | EK_X86_AVX512VNNI, "avx512vnni"},
+    };
+#elif defined(__aarch64__)
+    static const pick picks[] = {{0, "neon"}, {EK_ARM_DOTPROD, "neondot"}};
+#else
+    static const pick picks[] = {{0, "ref"}};
+#endif
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
+        const char *got = ek_kernel_best_for(picks[i].features)->name;
+        if (strcmp(got, picks[i].want) != 0) {
+            fprintf(stderr, "  features 0x%x: dispatch picks %s, want %s\n", (unsigned)picks[i].features, got, picks[i].want);
+            bad++;
+        }
+    }
+    if (strcmp(ek_kernel_best_for(ek_cpu_features())->name, ek_kernel_select(NULL)->name) != 0) bad++;
+    printf("%s: dispatch choice on %d feature sets\n", bad ? "FAIL" : "PASS", (int)(sizeof(picks) / sizeof(picks[0])));
+    return bad;
+}
+
 int main(int argc, char **argv) {
     const char *expect = NULL, *also = NULL;
     for (int i = 1; i < argc; i++) {
@@ -123,7 +154,7 @@ int main(int argc, char **argv) {
                          {1, 17, 32767, 0}, {3, 385, 383, 0}, {13, 383, 385, 0}, {10, 48, 64, 1},
                          {1, 1, 1, 1}, {17, 33, 1537, 1}, {257, 16, 12, 0}};
     for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) shapes[ns++] = big[i];
-    int failed = 0;
+    int failed = check_dispatch_choice() != 0;
     const ek_kernel *chosen = ek_kernel_select(NULL);
     if (expect) {
         const int ok = strcmp(chosen->name, expect) == 0;

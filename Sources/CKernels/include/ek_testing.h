@@ -13,6 +13,20 @@ extern "C" {
 
 struct ek_kernel;
 
+// CPU feature bits (ek_kernel.features): what a kernel path needs.
+#define EK_X86_AVX2 1        // AVX2 + FMA, with the OS saving ymm
+#define EK_X86_AVX512VNNI 2  // AVX-512 F/BW/VL/VNNI, with the OS saving zmm
+#define EK_X86_AVXVNNI 4     // AVX-VNNI (VEX vpdpbusd)
+#define EK_X86_SSE41 8       // SSE4.1
+#define EK_ARM_DOTPROD 1     // ARMv8.2 dot product (SDOT)
+
+/// This CPU's feature bits (read once).
+int32_t ek_cpu_features(void);
+/// The path dispatch picks on a CPU with the feature bits `features`: the first of ek_kernel_at's
+/// order (best first) whose bits are all present, else "ref". Pure: for testing the choice on
+/// CPUs we do not have (x86: AVX-512 VNNI > AVX-VNNI > AVX2 > SSE4.1 > ref).
+const struct ek_kernel *ek_kernel_best_for(int32_t features);
+
 /// The scalar twin of ek_quantize_rows.
 void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                           int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);

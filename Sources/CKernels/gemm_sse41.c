@@ -1,0 +1,110 @@
+// SSE4.1 int8 GEMM, exact, for x86 CPUs without AVX2 (Celeron J4125 / N5105: Goldmont Plus and
+// Tremont have SSE4.2 and no AVX): sign-extend to int16 (pmovsxbw) and multiply-add pairs into
+// int32 (pmaddwd), as the AVX2 path does at half the width. Reads the same packed weights.
+// - a block is 6 rows x 4 columns (a quarter panel): 12 accumulators, 2 sign-extended weight
+//   vectors and 1 broadcast = 15 of the 16 xmm registers; 2 pmovsxbw per 12 pmaddwd;
+// - the block's activation rows are sign-extended to int16 once per call into a stack buffer
+//   interleaved by groups of 4 k ([kp/4][6][4]), so each broadcast is one load (movddup);
+// - panels are taken in chunks of about 256 KiB of weights, which stay in L2 across row blocks.
+// The epilogue is the scalar contract (ek_epilogue_one): these CPUs have no FMA instruction, so
+// the two fused multiply-adds of every output go through libm's fmaf, exactly as in the scalar twin.
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include "epilogue.h"
+
+#define TGT __attribute__((target("sse4.1")))
+#define INLINE static inline __attribute__((always_inline))
+#define MR 6                // rows a block
+#define KMAX 4096           // longest padded K whose rows are widened ahead: MR * KMAX * 2 = 48 KiB of stack
+#define CHUNK_BYTES 262144  // packed weight bytes of the panels one pass over the rows takes
+
+// Sign-extends rows [m0, m0 + mr) of a (kp bytes each) to int16, interleaved: a16 [kp/4][MR][4].
+TGT static void widen_rows(const ek_gemm_params *p, int32_t m0, int32_t mr, int16_t *a16) {
+    const int32_t kp = p->kp;
+    for (int32_t r = 0; r < mr; r++) {
+        const int8_t *src = p->a + (int64_t)(m0 + r) * p->lda;  // [kp]
+        int16_t *dst = a16 + r * 4;                            // group g at dst + g * MR * 4
+        int32_t k = 0;
+        for (; k + 8 <= kp; k += 8) {  // 2 groups: g in the low 64 bits, g + 1 in the high
+            const __m128i w = _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(src + k)));
+            int16_t *d = dst + (k >> 2) * MR * 4;
+            _mm_storel_epi64((__m128i *)d, w);
+            _mm_storel_epi64((__m128i *)(d + MR * 4), _mm_unpackhi_epi64(w, w));
+        }
+        for (; k < kp; k++) dst[(k >> 2) * MR * 4 + (k & 3)] = src[k];
+    }
+}
+
+// Rows [m0, m0 + mr) x the 4 columns of quarter q of `panel`. a16 [kp/4][MR][4] holds the rows
+// widened (wide = 1), or they are read from p->a and widened in the loop (wide = 0, K > KMAX).
+TGT INLINE void block(const ek_gemm_params *p, const int16_t *a16, const int wide, int32_t m0, const int mr,
+                      int32_t panel, int q) {
+    const int32_t nb = panel * EK_PANEL + q * 4;  // first column of the block
+    if (nb >= p->n) return;
+    const int32_t groups = p->kp >> 2;
+    const int8_t *b = p->b + (int64_t)panel * groups * 64 + q * 16;  // [groups][16][4], this quarter at +0..15
+    const int8_t *a = p->a + (int64_t)m0 * p->lda;                   // [mr][lda] when !wide
+    __m128i acc[MR][2];  // [row][columns 0-1, 2-3]: int32 lanes (c, k0+k1), (c, k2+k3) per column
+    for (int r = 0; r < mr; r++) acc[r][0] = acc[r][1] = _mm_setzero_si128();
+    for (int32_t g = 0; g < groups; g++) {
+        // 2 columns x 4 k as int16: (c0 k0..k3, c1 k0..k3)
+        const __m128i b0 = _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(b + (int64_t)g * 64)));
+        const __m128i b1 = _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(b + (int64_t)g * 64 + 8)));
+        for (int r = 0; r < mr; r++) {
+            __m128i av;  // (a k0..k3) x 2, int16
+            if (wide) {
+                const __m128i a4 = _mm_loadl_epi64((const __m128i *)(a16 + ((int64_t)g * MR + r) * 4));
+                av = _mm_castpd_si128(_mm_movedup_pd(_mm_castsi128_pd(a4)));
+            } else {
+                const __m128i a4 = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(ek_load_i32(a + r * p->lda + g * 4)));
+                av = _mm_unpacklo_epi64(a4, a4);
+            }
+            acc[r][0] = _mm_add_epi32(acc[r][0], _mm_madd_epi16(b0, av));
+            acc[r][1] = _mm_add_epi32(acc[r][1], _mm_madd_epi16(b1, av));
+        }
+    }
+    // sum q * w + 128 * colsum = sum (q + 128) * w, exact in int32
+    const __m128i cs128 = _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(p->b_colsum + nb)), 7);
+    const int32_t count = p->n - nb < 4 ? p->n - nb : 4;
+    for (int r = 0; r < mr; r++) {
+        int32_t sums[4];  // columns nb..nb+3
+        _mm_storeu_si128((__m128i *)sums, _mm_add_epi32(_mm_hadd_epi32(acc[r][0], acc[r][1]), cs128));
+        for (int32_t t = 0; t < count; t++)
+            p->c[(int64_t)(m0 + r) * p->ldc + nb + t] = ek_epilogue_one(p, m0 + r, nb + t, sums[t]);
+    }
+}
+
+// Rows [m0, m0 + mr) x panels [p0, p1); mr a constant in each instantiation.
+TGT INLINE void rows(const ek_gemm_params *p, const int16_t *a16, const int wide, int32_t m0, const int mr,
+                     int32_t p0, int32_t p1) {
+    for (int32_t panel = p0; panel < p1; panel++)
+        for (int q = 0; q < 4; q++) block(p, a16, wide, m0, mr, panel, q);
+}
+
+TGT INLINE void all_rows(const ek_gemm_params *p, int16_t *a16, const int wide, int32_t p0, int32_t p1) {
+    for (int32_t m0 = 0; m0 < p->m; m0 += MR) {
+        const int32_t mr = p->m - m0 < MR ? p->m - m0 : MR;
+        if (wide) widen_rows(p, m0, mr, a16);
+        switch (mr) {
+        case 1: rows(p, a16, wide, m0, 1, p0, p1); break;
+        case 2: rows(p, a16, wide, m0, 2, p0, p1); break;
+        case 3: rows(p, a16, wide, m0, 3, p0, p1); break;
+        case 4: rows(p, a16, wide, m0, 4, p0, p1); break;
+        case 5: rows(p, a16, wide, m0, 5, p0, p1); break;
+        default: rows(p, a16, wide, m0, 6, p0, p1); break;
+        }
+    }
+}
+
+TGT void ek_gemm_sse41(const ek_gemm_params *p) {
+    int16_t a16[KMAX * MR] __attribute__((aligned(16)));  // [kp/4][MR][4] widened rows of one block
+    const int64_t panel_bytes = (int64_t)p->kp * EK_PANEL;
+    int32_t chunk = (int32_t)(CHUNK_BYTES / (panel_bytes > 0 ? panel_bytes : 1));
+    if (chunk < 1) chunk = 1;
+    for (int32_t p0 = p->panel_begin; p0 < p->panel_end; p0 += chunk) {
+        const int32_t p1 = p->panel_end - p0 < chunk ? p->panel_end : p0 + chunk;
+        if (p->kp <= KMAX) all_rows(p, a16, 1, p0, p1);
+        else all_rows(p, a16, 0, p0, p1);
+    }
+}
+#endif
