@@ -6,8 +6,9 @@
 // - the block's activation rows are sign-extended to int16 once per call into a stack buffer
 //   interleaved by groups of 4 k ([kp/4][6][4]), so each broadcast is one load (movddup);
 // - panels are taken in chunks of about 256 KiB of weights, which stay in L2 across row blocks.
-// The epilogue is the scalar contract (ek_epilogue_one): these CPUs have no FMA instruction, so
-// the two fused multiply-adds of every output go through libm's fmaf, exactly as in the scalar twin.
+// These CPUs have no FMA instruction, and libm's fmaf there is a software routine with rounding-
+// mode switches: the epilogue computes the contract's two fused multiply-adds exactly in double
+// instead (fma4 below), four outputs at a time, bitwise what fmaf returns.
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include "epilogue.h"
@@ -17,6 +18,38 @@
 #define MR 6                // rows a block
 #define KMAX 4096           // longest padded K whose rows are widened ahead: MR * KMAX * 2 = 48 KiB of stack
 #define CHUNK_BYTES 262144  // packed weight bytes of the panels one pass over the rows takes
+
+// Correctly rounded fmaf on four lanes without an FMA unit. In double, x * y is exact (24 + 24
+// bits <= 53) and TwoSum gives s = RN(x * y + z) with its exact error e. Rounding s to odd
+// (when e != 0 and s's last bit is 0, one ulp toward e) and then to float gives the correctly
+// rounded float, as 53 >= 2 * 24 + 2; a plain RN to double then to float would round twice.
+TGT INLINE __m128d fma_odd2(__m128d x, __m128d y, __m128d z) {
+#ifdef __clang__
+#pragma clang fp contract(off)
+#endif
+    const __m128d prod = _mm_mul_pd(x, y);
+    const __m128d s = _mm_add_pd(prod, z);
+    const __m128d zz = _mm_sub_pd(s, prod);  // TwoSum: e = (prod - (s - zz)) + (z - zz), exact
+    const __m128d e = _mm_add_pd(_mm_sub_pd(prod, _mm_sub_pd(s, zz)), _mm_sub_pd(z, zz));
+    const __m128i bits = _mm_castpd_si128(s), one = _mm_set1_epi64x(1);
+    const __m128i inexact = _mm_castpd_si128(_mm_cmpneq_pd(e, _mm_setzero_pd()));
+    const __m128i even = _mm_cmpeq_epi64(_mm_and_si128(bits, one), _mm_setzero_si128());
+    // toward e: +1 on the bits when e and s have the same sign, else -1
+    const __m128i opposite = _mm_srli_epi64(_mm_xor_si128(bits, _mm_castpd_si128(e)), 63);
+    const __m128i step = _mm_sub_epi64(one, _mm_add_epi64(opposite, opposite));
+    return _mm_castsi128_pd(_mm_add_epi64(bits, _mm_and_si128(step, _mm_and_si128(inexact, even))));
+}
+
+TGT INLINE __m128 fma4(__m128 x, __m128 y, __m128 z) {
+    const __m128d lo = fma_odd2(_mm_cvtps_pd(x), _mm_cvtps_pd(y), _mm_cvtps_pd(z));
+    const __m128d hi = fma_odd2(_mm_cvtps_pd(_mm_movehl_ps(x, x)), _mm_cvtps_pd(_mm_movehl_ps(y, y)),
+                                _mm_cvtps_pd(_mm_movehl_ps(z, z)));
+    return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
+
+TGT void ek_fmaf4_sse41(const float *x, const float *y, const float *z, float *out) {
+    _mm_storeu_ps(out, fma4(_mm_loadu_ps(x), _mm_loadu_ps(y), _mm_loadu_ps(z)));
+}
 
 // Sign-extends rows [m0, m0 + mr) of a (kp bytes each) to int16, interleaved: a16 [kp/4][MR][4].
 TGT static void widen_rows(const ek_gemm_params *p, int32_t m0, int32_t mr, int16_t *a16) {
@@ -63,14 +96,26 @@ TGT INLINE void block(const ek_gemm_params *p, const int16_t *a16, const int wid
             acc[r][1] = _mm_add_epi32(acc[r][1], _mm_madd_epi16(b1, av));
         }
     }
-    // sum q * w + 128 * colsum = sum (q + 128) * w, exact in int32
-    const __m128i cs128 = _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(p->b_colsum + nb)), 7);
-    const int32_t count = p->n - nb < 4 ? p->n - nb : 4;
+    // Per column, once for the block: the contract's b_scale * colsum, bias, and 128 * colsum
+    // (sum q * w + 128 * colsum = sum (q + 128) * w, exact in int32).
+    const __m128i cs = _mm_loadu_si128((const __m128i *)(p->b_colsum + nb));
+    const __m128 sb = _mm_loadu_ps(p->b_scale + nb);
+    const __m128 wsum = _mm_mul_ps(sb, _mm_cvtepi32_ps(cs));
+    const __m128 bias = p->bias ? _mm_loadu_ps(p->bias + nb) : _mm_set1_ps(-0.0f);
+    const __m128i cs128 = _mm_slli_epi32(cs, 7);
     for (int r = 0; r < mr; r++) {
-        int32_t sums[4];  // columns nb..nb+3
-        _mm_storeu_si128((__m128i *)sums, _mm_add_epi32(_mm_hadd_epi32(acc[r][0], acc[r][1]), cs128));
-        for (int32_t t = 0; t < count; t++)
-            p->c[(int64_t)(m0 + r) * p->ldc + nb + t] = ek_epilogue_one(p, m0 + r, nb + t, sums[t]);
+        const int32_t m = m0 + r;
+        const __m128i sum = _mm_add_epi32(_mm_hadd_epi32(acc[r][0], acc[r][1]), cs128);  // columns nb..nb+3
+        const __m128 off = fma4(_mm_set1_ps(p->a_min[m]), wsum, bias);
+        __m128 v = fma4(_mm_cvtepi32_ps(sum), _mm_mul_ps(_mm_set1_ps(p->a_scale[m]), sb), off);
+        if (p->n - nb >= 4) {
+            if (p->residual) v = _mm_add_ps(v, _mm_loadu_ps(p->residual + (int64_t)m * p->ldc + nb));
+            _mm_storeu_ps(p->c + (int64_t)m * p->ldc + nb, v);
+        } else {
+            float lanes[4];
+            _mm_storeu_ps(lanes, v);
+            ek_store_partial(p, m, nb, lanes, p->n - nb);
+        }
     }
 }
 

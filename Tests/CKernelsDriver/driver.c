@@ -139,6 +139,46 @@ static int check_dispatch_choice(void) {
     return bad;
 }
 
+#if defined(__x86_64__)
+// The SSE4.1 epilogue's fmaf (in double, rounded to odd) against libm's fmaf: cases where rounding
+// twice would be wrong (x * y on a float midpoint, z a tiny nudge), subnormal results,
+// cancellation, and random triples over a wide exponent range. Returns mismatches.
+static int check_fma_sse41(void) {
+    const float h = 1.0f + 0x1p-12f;  // h * h = 1 + 2^-11 + 2^-24: a midpoint between two floats
+    float x[4096], y[4096], z[4096];
+    int n = 0;
+    const float nudges[] = {0x1p-80f, -0x1p-80f, 0x1p-149f, -0x1p-149f, 0.0f, -0.0f, 0x1p-30f, -0x1p-30f};
+    for (int sx = 0; sx < 2; sx++)
+        for (int e = -70; e <= 60; e += 10)
+            for (int t = 0; t < 8; t++) {
+                x[n] = ldexpf(sx ? -h : h, e); y[n] = ldexpf(h, e < -60 ? -80 : 0);
+                z[n] = ldexpf(nudges[t], e < -60 ? e - 80 : e); n++;
+            }
+    while (n < 4096) {
+        const float a = ldexpf(1.0f + (float)(next() & 0xFFFFFF) * 0x1p-24f, (int)(next() % 80) - 40);
+        const float b = ldexpf(1.0f + (float)(next() & 0xFFFFFF) * 0x1p-24f, (int)(next() % 80) - 40);
+        x[n] = (next() & 1) ? -a : a; y[n] = b;
+        // half of them cancel: z = -round(x * y) leaves the product's rounding error
+        z[n] = (n & 1) ? -(x[n] * y[n]) : ldexpf((float)(int32_t)next(), (int)(next() % 60) - 60);
+        n++;
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i += 4) {
+        float got[4];
+        ek_fmaf4_sse41(x + i, y + i, z + i, got);
+        for (int t = 0; t < 4; t++) {
+            const float want = fmaf(x[i + t], y[i + t], z[i + t]);
+            if (memcmp(&got[t], &want, 4) != 0) {
+                if (bad < 3) fprintf(stderr, "  fma(%a, %a, %a) = %a, fmaf %a\n", x[i + t], y[i + t], z[i + t], got[t], want);
+                bad++;
+            }
+        }
+    }
+    printf("%s: sse41 epilogue fma (double, rounded to odd) equal to fmaf on %d cases\n", bad ? "FAIL" : "PASS", n);
+    return bad;
+}
+#endif
+
 int main(int argc, char **argv) {
     const char *expect = NULL, *also = NULL;
     for (int i = 1; i < argc; i++) {
@@ -155,6 +195,9 @@ int main(int argc, char **argv) {
                          {1, 1, 1, 1}, {17, 33, 1537, 1}, {257, 16, 12, 0}};
     for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) shapes[ns++] = big[i];
     int failed = check_dispatch_choice() != 0;
+#if defined(__x86_64__)
+    if (ek_kernel_supported(ek_kernel_named("sse41"))) failed |= check_fma_sse41() != 0;
+#endif
     const ek_kernel *chosen = ek_kernel_select(NULL);
     if (expect) {
         const int ok = strcmp(chosen->name, expect) == 0;

@@ -173,6 +173,30 @@ final class KernelTests: XCTestCase {
         #endif
     }
 
+    /// The SSE4.1 path's epilogue computes fmaf without an FMA unit (in double, rounded to odd):
+    /// equal to fmaf where rounding twice would not be (x * y on a float midpoint, z a nudge).
+    func testSSE41EpilogueFmaIsCorrectlyRounded() throws {
+        #if arch(x86_64)
+        guard let k = ek_kernel_named("sse41"), ek_kernel_supported(k) != 0 else { throw XCTSkip("no SSE4.1") }
+        let h: Float = 1 + 0x1p-12  // h * h = 1 + 2^-11 + 2^-24, halfway between two floats
+        for e in stride(from: -60, through: 60, by: 20) {
+            for nudge: Float in [0x1p-80, -0x1p-80, 0, 0x1p-30, -0x1p-30] {
+                let scale = Float(sign: .plus, exponent: e, significand: 1)
+                let xs: [Float] = [h, -h, h, -h].map { $0 * scale }, y: [Float] = [h, h, -h, -h]
+                let zs: [Float] = [nudge, nudge, -nudge, -nudge].map { $0 * scale }
+                var got = [Float](repeating: 0, count: 4)
+                ek_fmaf4_sse41(xs, y, zs, &got)
+                for i in 0..<4 {
+                    let want = fmaf(xs[i], y[i], zs[i])
+                    XCTAssertEqual(got[i].bitPattern, want.bitPattern, "fma(\(xs[i]), \(y[i]), \(zs[i]))")
+                }
+            }
+        }
+        #else
+        throw XCTSkip("x86 only")
+        #endif
+    }
+
     /// The dispatch choice as a pure function of the CPU feature bits, for CPUs this machine is not:
     /// x86 AVX-512 VNNI > AVX-VNNI > AVX2 > SSE4.1 > ref; ARM SDOT > NEON.
     func testDispatchChoiceForFeatureSets() {

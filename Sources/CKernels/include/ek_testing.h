@@ -55,6 +55,10 @@ uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n);
 /// the CPU is not x86; call it only when the avx2 path is supported).
 int64_t ek_avx2_exact_peak(int64_t iterations);
 
+/// out[i] = fmaf(x[i], y[i], z[i]) for i < 4 as the SSE4.1 GEMM's epilogue computes it without an
+/// FMA unit (in double, rounded to odd); x86 only, for testing it against fmaf on hard cases.
+void ek_fmaf4_sse41(const float *x, const float *y, const float *z, float *out);
+
 /// n dependent integer adds (one per cycle on every core we target): for measuring the clock.
 static inline void ek_dependent_adds(int64_t n) {
     int64_t x = 0;
