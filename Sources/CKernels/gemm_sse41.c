@@ -51,6 +51,14 @@ TGT void ek_fmaf4_sse41(const float *x, const float *y, const float *z, float *o
     _mm_storeu_ps(out, fma4(_mm_loadu_ps(x), _mm_loadu_ps(y), _mm_loadu_ps(z)));
 }
 
+// (a0..a3, a0..a3) from 4 int16 at p: one movddup, a load with no shuffle (compilers otherwise
+// turn it into movq + pshufd, a shuffle-port uop a row and group).
+TGT INLINE __m128i load_dup(const int16_t *p) {
+    __m128d v;
+    __asm__("movddup %1, %0" : "=x"(v) : "m"(*(const int64_t *)p));
+    return _mm_castpd_si128(v);
+}
+
 // Sign-extends rows [m0, m0 + mr) of a (kp bytes each) to int16, interleaved: a16 [kp/4][MR][4].
 TGT static void widen_rows(const ek_gemm_params *p, int32_t m0, int32_t mr, int16_t *a16) {
     const int32_t kp = p->kp;
@@ -86,8 +94,7 @@ TGT INLINE void block(const ek_gemm_params *p, const int16_t *a16, const int wid
         for (int r = 0; r < mr; r++) {
             __m128i av;  // (a k0..k3) x 2, int16
             if (wide) {
-                const __m128i a4 = _mm_loadl_epi64((const __m128i *)(a16 + ((int64_t)g * MR + r) * 4));
-                av = _mm_castpd_si128(_mm_movedup_pd(_mm_castsi128_pd(a4)));
+                av = load_dup(a16 + ((int64_t)g * MR + r) * 4);
             } else {
                 const __m128i a4 = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(ek_load_i32(a + r * p->lda + g * 4)));
                 av = _mm_unpacklo_epi64(a4, a4);
