@@ -134,15 +134,23 @@ TGT void ek_gemm_avx2(const ek_gemm_params *p) {
 
 TGT int64_t ek_avx2_exact_peak(int64_t iterations) {
     // Registers only: 12 independent accumulator chains, 12 vpmaddwd + 12 vpaddd and one
-    // vpmovsxbw an iteration (16 multiply-adds a vpmaddwd).
-    __asm__ volatile("vpxor %%xmm14, %%xmm14, %%xmm14\n\tvpxor %%xmm15, %%xmm15, %%xmm15" ::: "xmm14", "xmm15");
-    for (int64_t i = 0; i < iterations; i++)
-        __asm__ volatile("vpmovsxbw %%xmm14, %%ymm15\n\t"
-                         PEAK_MAC(0, 12) PEAK_MAC(1, 13) PEAK_MAC(2, 12) PEAK_MAC(3, 13) PEAK_MAC(4, 12) PEAK_MAC(5, 13)
-                         PEAK_MAC(6, 12) PEAK_MAC(7, 13) PEAK_MAC(8, 12) PEAK_MAC(9, 13) PEAK_MAC(10, 12) PEAK_MAC(11, 13)
-                         ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-                           "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-    __asm__ volatile("vzeroupper");
+    // vpmovsxbw an iteration (16 multiply-adds a vpmaddwd); the whole loop in asm, 64-byte aligned,
+    // so that its layout does not depend on the compiler.
+    if (iterations <= 0) return 0;
+    int64_t n = iterations;
+    __asm__ volatile("vpxor %%xmm14, %%xmm14, %%xmm14\n\tvpxor %%xmm15, %%xmm15, %%xmm15\n\t"
+                     ".p2align 6\n"
+                     "1:\n\t"
+                     "vpmovsxbw %%xmm14, %%ymm15\n\t"
+                     PEAK_MAC(0, 12) PEAK_MAC(1, 13) PEAK_MAC(2, 12) PEAK_MAC(3, 13) PEAK_MAC(4, 12) PEAK_MAC(5, 13)
+                     PEAK_MAC(6, 12) PEAK_MAC(7, 13) PEAK_MAC(8, 12) PEAK_MAC(9, 13) PEAK_MAC(10, 12) PEAK_MAC(11, 13)
+                     "dec %0\n\t"
+                     "jnz 1b\n\t"
+                     "vzeroupper"
+                     : "+r"(n)
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+                       "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc");
     return iterations * 12 * 16;
 }
 #else
