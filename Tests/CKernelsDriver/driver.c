@@ -49,7 +49,7 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
         sm = malloc(sizeof(float) * s.k);
         for (int i = 0; i < s.k; i++) sm[i] = 0.25f + (float)(next() % 100) / 25.0f;
     }
-    ek_quantize_rows(x, s.k, s.m, s.k, kp, sm, abuf + offset, lda, sa, mn, kern->unsigned_a);
+    ek_quantize_rows_at(kern->level, x, s.k, s.m, s.k, kp, sm, abuf + offset, lda, sa, mn, kern->unsigned_a);  // at the path's level
     ek_quantize_rows_ref(x, s.k, s.m, s.k, kp, sm, aref + offset, lda, sa2, mn2, 0);
     free(sm);
     for (int r = 0; r < s.m; r++) {
