@@ -1,14 +1,17 @@
 // Kernel microbenchmark: GOPS (2 x multiply-adds per second) of every int8 GEMM path this CPU
-// runs, on the encoder's real shapes, one thread, beside the core's int8 peak.
-//   swift run -c release KernelBench [--runs N]
+// runs, on the encoder's real shapes, one thread, beside the core's int8 peak and, on x86, beside
+// the measured exact-AVX2 peak (a register-only vpmovsxbw + vpmaddwd + vpaddd loop).
+//   swift run -c release KernelBench [--runs N] [--path NAME]
 import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// This thread's CPU time in seconds: time the thread spent descheduled (other processes on a
+/// shared machine) does not count, so one call is not timed at half speed because it lost the core.
 func now() -> Double {
     var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
@@ -27,20 +30,42 @@ func clockGHz() -> Double {
 
 let args = CommandLine.arguments
 let runs = args.firstIndex(of: "--runs").flatMap { Int(args[$0 + 1]) } ?? 20
+/// Only this kernel path (and the peak), when given.
+let onlyPath = args.firstIndex(of: "--path").map { args[$0 + 1] }
 // (name, M tokens, N outputs, K inputs): MiniLM at 128 and 16 tokens, bert-base FFN.
 let shapes: [(String, Int, Int, Int)] = [
     ("ffn up 128x1536x384", 128, 1536, 384), ("ffn down 128x384x1536", 128, 384, 1536),
     ("qkv 128x384x384", 128, 384, 384), ("ffn up 16x1536x384", 16, 1536, 384),
+    ("ffn down 16x384x1536", 16, 384, 1536), ("qkv 16x384x384", 16, 384, 384),
     ("bert-base ffn 128x3072x768", 128, 3072, 768),
 ]
 let ghz = clockGHz()
 // int8 multiply-adds per cycle per core at the instruction's peak throughput.
-let peakMACs: [String: Double] = ["avx512vnni": 64, "avxvnni": 32, "avx2": 32, "neondot": 32, "neon": 16, "ref": 1]
+let peakMACs: [String: Double] = ["avx512vnni": 64, "avxvnni": 32, "avx2": 32, "sse41": 16, "neondot": 32, "neon": 16, "ref": 1]
 print("clock \(format1(ghz, 2)) GHz (dependent-add chain), one thread, median of \(runs) runs")
-print("path        shape                         GOPS   % of int8 peak")
+
+/// GOPS of the exact-AVX2 peak loop, the best of `runs` (a peak: what the core does when nothing
+/// else contends for it; the % of it below is then a lower bound), or nil without an AVX2 path.
+func exactAVX2Peak() -> Double? {
+    guard let k = ek_kernel_named("avx2"), ek_kernel_supported(k) != 0 else { return nil }
+    let iterations: Int64 = 2_000_000  // 384 M multiply-adds, ~10 ms
+    _ = ek_avx2_exact_peak(iterations / 10)
+    var rates: [Double] = []
+    for _ in 0..<runs {
+        let t0 = now()
+        let macs = ek_avx2_exact_peak(iterations)
+        rates.append(2 * Double(macs) / (now() - t0) / 1e9)
+    }
+    return rates.max()
+}
+let avx2Peak = exactAVX2Peak()
+if let peak = avx2Peak { print("exact AVX2 peak (vpmovsxbw + 12 x (vpmaddwd + vpaddd) chains, registers only, best of \(runs)): \(format1(peak, 1)) GOPS") }
+// The exact SSE4.1 peak is half the AVX2 one on the same core (the same ports, half the width).
+print("path        shape                         GOPS   % of int8 peak" + (avx2Peak == nil ? "" : "   % of exact peak (sse41: AVX2's / 2)"))
 for i in 0..<ek_kernel_count() {
     guard let k = ek_kernel_at(i), ek_kernel_supported(k) != 0 else { continue }
     let name = String(cString: k.pointee.name)
+    if let only = onlyPath, only != name { continue }
     for (label, m, n, kk) in shapes {
         if name == "ref" && m > 16 { continue }
         let np = (n + 15) / 16 * 16, kp = (kk + 3) / 4 * 4
@@ -77,8 +102,10 @@ for i in 0..<ek_kernel_count() {
         let gops = 2.0 * Double(m * n * kk) / times[times.count / 2] / 1e9
         let peak = 2 * (peakMACs[name] ?? 1) * ghz
         let left: String = name.rightPadded(12) + label.rightPadded(28)
-        let right: String = format1(gops, 1).leftPadded(7) + format1(100 * gops / peak, 1).leftPadded(9)
-        print(left + right + "%")
+        let right: String = format1(gops, 1).leftPadded(7) + format1(100 * gops / peak, 1).leftPadded(9) + "%"
+        let width: Double? = name == "avx2" ? 1 : name == "sse41" ? 0.5 : nil
+        let exact = width.flatMap { w in avx2Peak.map { format1(100 * gops / ($0 * w), 1).leftPadded(12) + "%" } }
+        print(left + right + (exact ?? ""))
     }
 }
 
@@ -100,7 +127,7 @@ extension String {
 }
 
 // Attention of one head (MiniLM's d = 32, bert-base's 64): fp32 against int8 on the best path.
-if let best = ek_kernel_select(nil) {
+if onlyPath == nil, let best = ek_kernel_select(nil) {
     print("\nattention, one head, microseconds (median of \(runs * 10)), int8 on \(String(cString: best.pointee.name))")
     print("n     d     fp32      int8")
     for (n, d) in [(16, 32), (128, 32), (256, 32), (128, 64)] {

@@ -9,6 +9,7 @@
 void ek_gemm_avx512vnni(const ek_gemm_params *p);
 void ek_gemm_avxvnni(const ek_gemm_params *p);
 void ek_gemm_avx2(const ek_gemm_params *p);
+void ek_gemm_sse41(const ek_gemm_params *p);
 
 static unsigned long long xgetbv0(void) {
     unsigned int eax, edx;
@@ -16,21 +17,22 @@ static unsigned long long xgetbv0(void) {
     return ((unsigned long long)edx << 32) | eax;
 }
 
-enum { F_AVX2 = 1, F_AVX512VNNI = 2, F_AVXVNNI = 4 };
+enum { F_AVX2 = EK_X86_AVX2, F_AVX512VNNI = EK_X86_AVX512VNNI, F_AVXVNNI = EK_X86_AVXVNNI, F_SSE41 = EK_X86_SSE41 };
 
-static int x86_features(void) {
+static int32_t cpu_features(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int32_t f = 0;
+    if ((c >> 19) & 1) f |= F_SSE41;  // SSE4.1 needs no OS support beyond SSE's (always on in x86-64)
     const int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
-    if (!osxsave || !avx) return 0;
+    if (!osxsave || !avx) return f;
     const unsigned long long xcr0 = xgetbv0();
     const int ymm_os = (xcr0 & 0x6) == 0x6, zmm_os = (xcr0 & 0xE6) == 0xE6;
-    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    if (__get_cpuid_max(0, NULL) < 7) return f;
     unsigned int b7, c7, d7, a7;
     __cpuid_count(7, 0, a7, b7, c7, d7);
     unsigned int a71, b71, c71, d71;
     __cpuid_count(7, 1, a71, b71, c71, d71);
-    int f = 0;
     const int avx2 = (b7 >> 5) & 1;
     if (ymm_os && avx2 && fma) f |= F_AVX2;
     const int avx512f = (b7 >> 16) & 1, avx512bw = (b7 >> 30) & 1, avx512vl = (b7 >> 31) & 1;
@@ -45,17 +47,9 @@ static const ek_kernel table[] = {
     {"avx512vnni", ek_gemm_avx512vnni, 1, F_AVX512VNNI, 2, 0},
     {"avxvnni", ek_gemm_avxvnni, 1, F_AVXVNNI, 1, 0},
     {"avx2", ek_gemm_avx2, 0, F_AVX2, 1, 0},
+    {"sse41", ek_gemm_sse41, 0, F_SSE41, 0, 0},  // other passes: level 0, the C built for x86-64 (SSE2)
     {"ref", ek_gemm_ref, 0, 0, 0, 0},
 };
-
-static int features;
-static pthread_once_t features_once = PTHREAD_ONCE_INIT;
-static void read_features(void) { features = x86_features(); }
-
-int32_t ek_kernel_supported(const ek_kernel *k) {
-    pthread_once(&features_once, read_features);
-    return k->features == 0 || (features & k->features) == k->features;
-}
 
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
@@ -66,20 +60,37 @@ void ek_gemm_neon(const ek_gemm_params *p);
 #endif
 
 static const ek_kernel table[] = {
-    {"neondot", ek_gemm_neondot, 0, 1, 1, 0},
+    {"neondot", ek_gemm_neondot, 0, EK_ARM_DOTPROD, 1, 0},
     {"neon", ek_gemm_neon, 0, 0, 1, 0},
     {"ref", ek_gemm_ref, 0, 0, 0, 0},
 };
 
-int32_t ek_kernel_supported(const ek_kernel *k) {
-    if (k->features == 0) return 1;
-    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
-}
+static int32_t cpu_features(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) ? EK_ARM_DOTPROD : 0; }
 
 #else
 static const ek_kernel table[] = {{"ref", ek_gemm_ref, 0, 0, 0, 0}};
-int32_t ek_kernel_supported(const ek_kernel *k) { (void)k; return 1; }
+static int32_t cpu_features(void) { return 0; }
 #endif
+
+static int32_t features;
+static pthread_once_t features_once = PTHREAD_ONCE_INIT;
+static void read_features(void) { features = cpu_features(); }
+
+int32_t ek_cpu_features(void) {
+    pthread_once(&features_once, read_features);
+    return features;
+}
+
+// A path runs where every feature bit it needs is present.
+static int runs_with(const ek_kernel *k, int32_t have) { return (have & k->features) == k->features; }
+
+int32_t ek_kernel_supported(const ek_kernel *k) { return runs_with(k, ek_cpu_features()); }
+
+const ek_kernel *ek_kernel_best_for(int32_t have) {
+    for (int32_t i = 0; i < ek_kernel_count(); i++)
+        if (runs_with(&table[i], have)) return &table[i];
+    return &table[ek_kernel_count() - 1];
+}
 
 int32_t ek_kernel_count(void) { return (int32_t)(sizeof(table) / sizeof(table[0])); }
 
@@ -98,7 +109,5 @@ const ek_kernel *ek_kernel_select(const char *forced_name) {
         const ek_kernel *k = ek_kernel_named(forced_name);
         return (k && ek_kernel_supported(k)) ? k : NULL;
     }
-    for (int32_t i = 0; i < ek_kernel_count(); i++)
-        if (ek_kernel_supported(&table[i])) return &table[i];
-    return &table[ek_kernel_count() - 1];
+    return ek_kernel_best_for(ek_cpu_features());
 }

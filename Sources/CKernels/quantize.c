@@ -50,6 +50,62 @@ void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int
     }
 }
 
+#if EK_X86 && defined(__SSE2__)
+// Level 0 on x86-64: the AVX2 body at SSE2's width (SSE2 is part of x86-64), so that CPUs without
+// AVX2 (the sse41 path) and the ref path do not call nearbyintf for every element. cvtps2dq
+// rounds halves to even, as nearbyintf does in the default rounding mode.
+static inline __m128 load4(const float *row, const float *sm, int32_t i) {
+    __m128 v = _mm_loadu_ps(row + i);
+    return sm ? _mm_mul_ps(v, _mm_loadu_ps(sm + i)) : v;
+}
+
+static inline __m128i round4(__m128 v, __m128 lo, __m128 inv) {
+    return _mm_cvtps_epi32(_mm_mul_ps(_mm_sub_ps(v, lo), inv));
+}
+
+static void quantize_rows_sse2(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
+                               int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
+    for (int32_t r = 0; r < m; r++) {
+        const float *row = x + r * ldx;  // [k]
+        int8_t *out = q + r * ldq;       // [kp]
+        const float first = sm ? row[0] * sm[0] : row[0];
+        __m128 vlo = _mm_set1_ps(first), vhi = vlo;
+        int32_t i = 0;
+        for (; i + 4 <= k; i += 4) {
+            const __m128 v = load4(row, sm, i);
+            vlo = _mm_min_ps(vlo, v);
+            vhi = _mm_max_ps(vhi, v);
+        }
+        float l4[4], h4[4];
+        _mm_storeu_ps(l4, vlo);
+        _mm_storeu_ps(h4, vhi);
+        float lo = l4[0], hi = h4[0];
+        for (int t = 1; t < 4; t++) { lo = fminf(lo, l4[t]); hi = fmaxf(hi, h4[t]); }
+        for (; i < k; i++) {
+            const float v = sm ? row[i] * sm[i] : row[i];
+            lo = fminf(lo, v);
+            hi = fmaxf(hi, v);
+        }
+        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
+        const __m128 vinv = _mm_set1_ps(inv), vl = _mm_set1_ps(lo);
+        const __m128i c128 = _mm_set1_epi32(128);
+        const __m128i flip = _mm_set1_epi8(unsigned_a ? (char)0x80 : 0);
+        i = 0;
+        for (; i + 16 <= k; i += 16) {
+            // 0..255 -> -128..127 (int32), pack with signed saturation (in order), then uint8 if wanted
+            const __m128i a = _mm_sub_epi32(round4(load4(row, sm, i), vl, vinv), c128);
+            const __m128i b = _mm_sub_epi32(round4(load4(row, sm, i + 4), vl, vinv), c128);
+            const __m128i c = _mm_sub_epi32(round4(load4(row, sm, i + 8), vl, vinv), c128);
+            const __m128i d = _mm_sub_epi32(round4(load4(row, sm, i + 12), vl, vinv), c128);
+            const __m128i abcd = _mm_packs_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d));
+            _mm_storeu_si128((__m128i *)(out + i), _mm_xor_si128(abcd, flip));
+        }
+        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
+        pad_row(out, k, kp, unsigned_a);
+    }
+}
+#endif
+
 #if EK_X86
 #define TGT __attribute__((target("avx2,fma")))
 TGT static inline __m256 load8(const float *row, const float *sm, int32_t i) {
@@ -247,6 +303,10 @@ void ek_quantize_rows_at(int32_t level, const float *x, int64_t ldx, int32_t m, 
 #if EK_X86
     if (level == 2) { quantize_rows_avx512(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
     if (level == 1) { quantize_rows_avx2(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
+#if defined(__SSE2__)
+    quantize_rows_sse2(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a);
+    return;
+#endif
 #elif EK_ARM
     if (level >= 1) { quantize_rows_neon(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a); return; }
 #endif

@@ -9,7 +9,7 @@ enum RuntimeOptions {
         OptionSpec(names: ["-m", "--model"], value: "MODEL", help: "The model file (from `edgebert quantize`)"),
         OptionSpec(names: ["--max-length"], value: "N", help: "Longest input in tokens, [CLS]/[SEP] included (default: the model's)"),
         OptionSpec(names: ["--threads"], value: "N", help: "Threads (default: every core)"),
-        OptionSpec(names: ["--kernel"], value: "NAME", help: "Force a kernel path: ref, avx2, avxvnni, avx512vnni, neon, neondot"),
+        OptionSpec(names: ["--kernel"], value: "NAME", help: "Force a kernel path: ref, sse41, avx2, avxvnni, avx512vnni, neon, neondot"),
         OptionSpec(names: ["--float-attention"], value: nil, help: "Attention in fp32 even in int8 layers (slower)"),
     ]
 

@@ -49,7 +49,7 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
         sm = malloc(sizeof(float) * s.k);
         for (int i = 0; i < s.k; i++) sm[i] = 0.25f + (float)(next() % 100) / 25.0f;
     }
-    ek_quantize_rows(x, s.k, s.m, s.k, kp, sm, abuf + offset, lda, sa, mn, kern->unsigned_a);
+    ek_quantize_rows_at(kern->level, x, s.k, s.m, s.k, kp, sm, abuf + offset, lda, sa, mn, kern->unsigned_a);  // at the path's level
     ek_quantize_rows_ref(x, s.k, s.m, s.k, kp, sm, aref + offset, lda, sa2, mn2, 0);
     free(sm);
     for (int r = 0; r < s.m; r++) {
@@ -108,6 +108,77 @@ static int run_attention(const ek_kernel *kern, int n, int d, float tol, float *
     return bad;
 }
 
+// The dispatch choice as a pure function of the CPU's feature bits, on CPUs we do not have
+// (x86: AVX-512 VNNI > AVX-VNNI > AVX2 > SSE4.1 > ref; ARM: SDOT > NEON). Returns mismatches.
+static int check_dispatch_choice(void) {
+    typedef struct { int32_t features; const char *want; } pick;
+#if defined(__x86_64__)
+    static const pick picks[] = {
+        {0, "ref"},
+        {EK_X86_SSE41, "sse41"},  // Celeron J4125 / N5105: SSE4.2, no AVX
+        {EK_X86_SSE41 | EK_X86_AVX2, "avx2"},
+        {EK_X86_SSE41 | EK_X86_AVX2 | EK_X86_AVXVNNI, "avxvnni"},
+        {EK_X86_SSE41 | EK_X86_AVX2 | EK_X86_AVX512VNNI, "avx512vnni"},
+        {EK_X86_SSE41 | EK_X86_AVX2 | EK_X86_AVXVNNI | EK_X86_AVX512VNNI, "avx512vnni"},
+    };
+#elif defined(__aarch64__)
+    static const pick picks[] = {{0, "neon"}, {EK_ARM_DOTPROD, "neondot"}};
+#else
+    static const pick picks[] = {{0, "ref"}};
+#endif
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
+        const char *got = ek_kernel_best_for(picks[i].features)->name;
+        if (strcmp(got, picks[i].want) != 0) {
+            fprintf(stderr, "  features 0x%x: dispatch picks %s, want %s\n", (unsigned)picks[i].features, got, picks[i].want);
+            bad++;
+        }
+    }
+    if (strcmp(ek_kernel_best_for(ek_cpu_features())->name, ek_kernel_select(NULL)->name) != 0) bad++;
+    printf("%s: dispatch choice on %d feature sets\n", bad ? "FAIL" : "PASS", (int)(sizeof(picks) / sizeof(picks[0])));
+    return bad;
+}
+
+#if defined(__x86_64__)
+// The SSE4.1 epilogue's fmaf (in double, rounded to odd) against libm's fmaf: cases where rounding
+// twice would be wrong (x * y on a float midpoint, z a tiny nudge), subnormal results,
+// cancellation, and random triples over a wide exponent range. Returns mismatches.
+static int check_fma_sse41(void) {
+    const float h = 1.0f + 0x1p-12f;  // h * h = 1 + 2^-11 + 2^-24: a midpoint between two floats
+    float x[4096], y[4096], z[4096];
+    int n = 0;
+    const float nudges[] = {0x1p-80f, -0x1p-80f, 0x1p-149f, -0x1p-149f, 0.0f, -0.0f, 0x1p-30f, -0x1p-30f};
+    for (int sx = 0; sx < 2; sx++)
+        for (int e = -70; e <= 60; e += 10)
+            for (int t = 0; t < 8; t++) {
+                x[n] = ldexpf(sx ? -h : h, e); y[n] = ldexpf(h, e < -60 ? -80 : 0);
+                z[n] = ldexpf(nudges[t], e < -60 ? e - 80 : e); n++;
+            }
+    while (n < 4096) {
+        const float a = ldexpf(1.0f + (float)(next() & 0xFFFFFF) * 0x1p-24f, (int)(next() % 80) - 40);
+        const float b = ldexpf(1.0f + (float)(next() & 0xFFFFFF) * 0x1p-24f, (int)(next() % 80) - 40);
+        x[n] = (next() & 1) ? -a : a; y[n] = b;
+        // half of them cancel: z = -round(x * y) leaves the product's rounding error
+        z[n] = (n & 1) ? -(x[n] * y[n]) : ldexpf((float)(int32_t)next(), (int)(next() % 60) - 60);
+        n++;
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i += 4) {
+        float got[4];
+        ek_fmaf4_sse41(x + i, y + i, z + i, got);
+        for (int t = 0; t < 4; t++) {
+            const float want = fmaf(x[i + t], y[i + t], z[i + t]);
+            if (memcmp(&got[t], &want, 4) != 0) {
+                if (bad < 3) fprintf(stderr, "  fma(%a, %a, %a) = %a, fmaf %a\n", x[i + t], y[i + t], z[i + t], got[t], want);
+                bad++;
+            }
+        }
+    }
+    printf("%s: sse41 epilogue fma (double, rounded to odd) equal to fmaf on %d cases\n", bad ? "FAIL" : "PASS", n);
+    return bad;
+}
+#endif
+
 int main(int argc, char **argv) {
     const char *expect = NULL, *also = NULL;
     for (int i = 1; i < argc; i++) {
@@ -123,7 +194,10 @@ int main(int argc, char **argv) {
                          {1, 17, 32767, 0}, {3, 385, 383, 0}, {13, 383, 385, 0}, {10, 48, 64, 1},
                          {1, 1, 1, 1}, {17, 33, 1537, 1}, {257, 16, 12, 0}};
     for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) shapes[ns++] = big[i];
-    int failed = 0;
+    int failed = check_dispatch_choice() != 0;
+#if defined(__x86_64__)
+    if (ek_kernel_supported(ek_kernel_named("sse41"))) failed |= check_fma_sse41() != 0;
+#endif
     const ek_kernel *chosen = ek_kernel_select(NULL);
     if (expect) {
         const int ok = strcmp(chosen->name, expect) == 0;

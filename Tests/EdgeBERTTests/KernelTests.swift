@@ -165,6 +165,56 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(String(cString: ek_kernel_select("ref")!.pointee.name), "ref")
         XCTAssertNil(ek_kernel_select("no-such-path"))
         XCTAssertNotNil(ek_kernel_select(nil))
+        #if arch(x86_64)
+        // Every x86-64 CPU with AVX2 has SSE4.1: the path a Celeron J4125 runs is forceable here.
+        if ek_cpu_features() & EK_X86_AVX2 != 0 {
+            XCTAssertEqual(ek_kernel_select("sse41").map { String(cString: $0.pointee.name) }, "sse41")
+        }
+        #endif
+    }
+
+    /// The SSE4.1 path's epilogue computes fmaf without an FMA unit (in double, rounded to odd):
+    /// equal to fmaf where rounding twice would not be (x * y on a float midpoint, z a nudge).
+    func testSSE41EpilogueFmaIsCorrectlyRounded() throws {
+        #if arch(x86_64)
+        guard let k = ek_kernel_named("sse41"), ek_kernel_supported(k) != 0 else { throw XCTSkip("no SSE4.1") }
+        let h: Float = 1 + 0x1p-12  // h * h = 1 + 2^-11 + 2^-24, halfway between two floats
+        for e in stride(from: -60, through: 60, by: 20) {
+            for nudge: Float in [0x1p-80, -0x1p-80, 0, 0x1p-30, -0x1p-30] {
+                let scale = Float(sign: .plus, exponent: e, significand: 1)
+                let xs: [Float] = [h, -h, h, -h].map { $0 * scale }, y: [Float] = [h, h, -h, -h]
+                let zs: [Float] = [nudge, nudge, -nudge, -nudge].map { $0 * scale }
+                var got = [Float](repeating: 0, count: 4)
+                ek_fmaf4_sse41(xs, y, zs, &got)
+                for i in 0..<4 {
+                    let want = fmaf(xs[i], y[i], zs[i])
+                    XCTAssertEqual(got[i].bitPattern, want.bitPattern, "fma(\(xs[i]), \(y[i]), \(zs[i]))")
+                }
+            }
+        }
+        #else
+        throw XCTSkip("x86 only")
+        #endif
+    }
+
+    /// The dispatch choice as a pure function of the CPU feature bits, for CPUs this machine is not:
+    /// x86 AVX-512 VNNI > AVX-VNNI > AVX2 > SSE4.1 > ref; ARM SDOT > NEON.
+    func testDispatchChoiceForFeatureSets() {
+        func pick(_ features: Int32) -> String { String(cString: ek_kernel_best_for(features).pointee.name) }
+        #if arch(x86_64)
+        let sse41 = Int32(EK_X86_SSE41), avx2 = Int32(EK_X86_AVX2)
+        let avxvnni = Int32(EK_X86_AVXVNNI), avx512vnni = Int32(EK_X86_AVX512VNNI)
+        XCTAssertEqual(pick(0), "ref")
+        XCTAssertEqual(pick(sse41), "sse41")  // Celeron J4125 / N5105: SSE4.2, no AVX
+        XCTAssertEqual(pick(sse41 | avx2), "avx2")
+        XCTAssertEqual(pick(sse41 | avx2 | avxvnni), "avxvnni")
+        XCTAssertEqual(pick(sse41 | avx2 | avx512vnni), "avx512vnni")
+        XCTAssertEqual(pick(sse41 | avx2 | avxvnni | avx512vnni), "avx512vnni")
+        #elseif arch(arm64)
+        XCTAssertEqual(pick(0), "neon")
+        XCTAssertEqual(pick(Int32(EK_ARM_DOTPROD)), "neondot")
+        #endif
+        XCTAssertEqual(pick(ek_cpu_features()), String(cString: ek_kernel_select(nil)!.pointee.name))
     }
 }
 

@@ -57,11 +57,11 @@ typedef void (*ek_gemm_fn)(const ek_gemm_params *p);
 /// path (EDGEBERT_KERNEL=avx2) forces all of them. The runtime calls the *_at entry points below
 /// with `level`.
 typedef struct ek_kernel {
-    const char *name;   // "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot"
+    const char *name;   // "ref", "sse41", "avx2", "avxvnni", "avx512vnni", "neon", "neondot"
     ek_gemm_fn gemm;
     int32_t unsigned_a; // 1: activations stored as uint8 q + 128
-    int32_t features;   // internal: the CPU feature bits the path needs (0: none)
-    int32_t level;      // vector level of the other passes: x86 2 AVX-512, 1 AVX2, 0 scalar; ARM 1 NEON, 0 scalar
+    int32_t features;   // the CPU feature bits the path needs (EK_X86_*, EK_ARM_* in ek_testing.h; 0: none)
+    int32_t level;      // vector level of the other passes: x86 2 AVX-512, 1 AVX2, 0 baseline x86-64 (SSE2; sse41, ref); ARM 1 NEON, 0 scalar
     int32_t reserved;
 } ek_kernel;
 
@@ -85,7 +85,7 @@ void ek_gemm_ref(const ek_gemm_params *p);
 /// A constant row gets s = 0 and q = -128. Columns k..<kp hold q = -128.
 void ek_quantize_rows(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                       int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
-/// The same on a given vector level (x86: 2 AVX-512, 1 AVX2, 0 scalar; ARM: 1 NEON, 0 scalar; capped
+/// The same on a given vector level (x86: 2 AVX-512, 1 AVX2, 0 SSE2; ARM: 1 NEON, 0 scalar; capped
 /// at this CPU's): the runtime passes its kernel path's level.
 void ek_quantize_rows_at(int32_t level, const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp,
                          const float *sm, int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);

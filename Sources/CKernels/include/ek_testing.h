@@ -13,6 +13,20 @@ extern "C" {
 
 struct ek_kernel;
 
+// CPU feature bits (ek_kernel.features): what a kernel path needs.
+#define EK_X86_AVX2 1        // AVX2 + FMA, with the OS saving ymm
+#define EK_X86_AVX512VNNI 2  // AVX-512 F/BW/VL/VNNI, with the OS saving zmm
+#define EK_X86_AVXVNNI 4     // AVX-VNNI (VEX vpdpbusd)
+#define EK_X86_SSE41 8       // SSE4.1
+#define EK_ARM_DOTPROD 1     // ARMv8.2 dot product (SDOT)
+
+/// This CPU's feature bits (read once).
+int32_t ek_cpu_features(void);
+/// The path dispatch picks on a CPU with the feature bits `features`: the first of ek_kernel_at's
+/// order (best first) whose bits are all present, else "ref". Pure: for testing the choice on
+/// CPUs we do not have (x86: AVX-512 VNNI > AVX-VNNI > AVX2 > SSE4.1 > ref).
+const struct ek_kernel *ek_kernel_best_for(int32_t features);
+
 /// The scalar twin of ek_quantize_rows.
 void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                           int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
@@ -34,6 +48,16 @@ void ek_attention_head_i8_at(int32_t level, const struct ek_kernel *kern, const 
 float ek_exp_approx(float x);
 /// CRC32C by table, the twin of the hardware paths.
 uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n);
+
+/// The exact-AVX2 int8 peak, measured: `iterations` of a register-only loop of 12 independent
+/// vpmaddwd + vpaddd chains and one vpmovsxbw (what every exact AVX2 GEMM must issue for 12 x 16
+/// multiply-adds, sign extension almost all amortised). Returns the multiply-adds done (0 where
+/// the CPU is not x86; call it only when the avx2 path is supported).
+int64_t ek_avx2_exact_peak(int64_t iterations);
+
+/// out[i] = fmaf(x[i], y[i], z[i]) for i < 4 as the SSE4.1 GEMM's epilogue computes it without an
+/// FMA unit (in double, rounded to odd); x86 only, for testing it against fmaf on hard cases.
+void ek_fmaf4_sse41(const float *x, const float *y, const float *z, float *out);
 
 /// n dependent integer adds (one per cycle on every core we target): for measuring the clock.
 static inline void ek_dependent_adds(int64_t n) {

@@ -25,7 +25,7 @@ public final class Embedder {
         /// cores online (more would only take turns). The pool hands work to whichever thread is
         /// running, so a busy neighbour on one core does not slow the others.
         public var threads: Int?
-        /// Force a kernel path ("ref", "avx2", "avx512vnni", "neon", ...); default: the best.
+        /// Force a kernel path ("ref", "sse41", "avx2", "avx512vnni", "neon", ...); default: the best.
         /// The environment variable EDGEBERT_KERNEL does the same.
         public var kernel: String?
         /// Pooling; default: the model's (sentence-transformers config), else mean.
