@@ -6,7 +6,20 @@ import EdgeBERT
 enum CompareCommand {
     static let spec = CommandSpec(
         name: "compare", usage: "compare -m MODEL --reference MODEL_OR_HF_DIR [TEXT... | -i FILE] [--min-cosine X] [--json]",
-        summary: "Run the same texts through MODEL and a float reference (an f32 model file, or a Hugging Face\nfolder converted on the fly) and report how close the embeddings are.",
+        summary: """
+        Run the same texts through MODEL and a float reference (an f32 model file, or a Hugging Face
+        folder converted on the fly) and report how close the embeddings are, ending with a verdict.
+        Texts: the arguments, else -i FILE, else stdin when it is not a terminal, else the texts
+        `quantize` calibrates on.
+
+        The figures:
+          cosine        per text, of its two embeddings: 1 is identical; 0.999 is as close as int8 gets
+                        to float for search; below 0.99 a text's neighbours start to change
+          neighbours    share of texts whose most similar other text is the same under both models
+          max |err|     largest difference of one embedding element
+          similarity    correlation of the two pairwise-similarity matrices (all pairs of texts)
+          drift         mean hidden-state cosine after each layer: where the error grows
+        """,
         options: RuntimeOptions.specs + [
             OptionSpec(names: ["--reference"], value: "REF", help: "f32 model file or Hugging Face folder"),
             OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Read texts from FILE, one per line"),
@@ -20,7 +33,8 @@ enum CompareCommand {
         if a.wantsHelp { say(spec.help); return }
         let refPath = try a.required("--reference")
         let minCos = try a.double("--min-cosine", -1...1)
-        let texts = try Input.texts(positionals: a.rawPositionals, file: a.value("--input"))
+        let builtIn = a.rawPositionals.isEmpty && a.value("--input") == nil && isatty(0) != 0
+        let texts = builtIn ? Converter.builtInCalibrationTexts : try Input.texts(positionals: a.rawPositionals, file: a.value("--input"))
         let model = try RuntimeOptions.embedder(a)
         var temp: TemporaryFile? = nil
         var st = stat()
@@ -41,18 +55,18 @@ enum CompareCommand {
             throw .data(refPath, "not the same architecture as the model (hidden, layers or vocabulary differ)")
         }
         let L = model.config.layers
-        var cosines: [Double] = []
         var maxAbs: Float = 0
         var layerCos = [Double](repeating: 0, count: L + 1)
         var vm: [[Float]] = [], vr: [[Float]] = []
         for t in texts {
             let x = try model.embed(t), y = try reference.embed(t)
-            cosines.append(cosineSimilarity(x, y))
             for i in 0..<x.count { maxAbs = max(maxAbs, abs(x[i] - y[i])) }
             vm.append(x); vr.append(y)
         }
+        var accuracy = Accuracy(texts: texts, model: vm, reference: vr)
+        let cosines = accuracy.cosines
         // Drift layer by layer: mean over texts of the mean token cosine of the hidden states.
-        let H = model.dimension
+        let H = model.config.hidden
         for t in texts {
             let a = try model.layerStates(t), b = try reference.layerStates(t)
             let n = a[0].count / H
@@ -68,25 +82,33 @@ enum CompareCommand {
             for i in 0..<texts.count { for j in (i + 1)..<texts.count { simM.append(cosineSimilarity(vm[i], vm[j])); simR.append(cosineSimilarity(vr[i], vr[j])) } }
         }
         let corr = pearson(simM, simR)
+        if let w = layerCos.enumerated().dropFirst().min(by: { $0.element < $1.element }) { accuracy.worstLayer = (w.offset, w.element) }
+        let label = model.model.header.weightDType == .f32 ? "this model" : "int8"
+        let verdict = accuracy.verdict(label)
         let sorted = cosines.sorted()
         let mean = cosines.reduce(0, +) / Double(cosines.count)
         let p1 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.01))]
         if a.flag("--json") {
             say("{\"texts\":\(texts.count),\"cosine_mean\":\(mean),\"cosine_min\":\(sorted[0]),\"cosine_p1\":\(p1),"
                 + "\"max_abs_error\":\(maxAbs),\"similarity_correlation\":\(corr.map { "\($0)" } ?? "null"),"
-                + "\"layer_cosine\":[\(layerCos.map { "\($0)" }.joined(separator: ","))],\"kernel\":\"\(model.kernelName)\"}")
+                + "\"neighbour_agreement\":\(accuracy.neighbourAgreement.map { "\($0)" } ?? "null"),"
+                + "\"layer_cosine\":[\(layerCos.map { "\($0)" }.joined(separator: ","))],\"kernel\":\"\(model.kernelName)\","
+                + "\"verdict\":\(JSONText.string(verdict))}")
         } else {
             say("model      \(model.model.path) (\(model.model.header.weightDType), kernel \(model.kernelName))")
             say("reference  \(refPath)")
-            say("texts      \(texts.count)")
+            say("texts      \(texts.count)\(builtIn ? " (quantize's calibration texts)" : "")")
             if a.flag("--per-text") {
-                for (i, c) in cosines.enumerated() { say("  text \(i + 1)".padding(12) + fixed(c, 6)) }
+                say("per text, worst first:")
+                for line in accuracy.perText() { say(line) }
             }
             say("cosine     mean \(fixed(mean, 6))   min \(fixed(sorted[0], 6))   1st percentile \(fixed(p1, 6))")
+            if let nn = accuracy.neighbourAgreement { say("neighbours \(fixed(nn * 100, 1))% of texts keep their most similar text") }
             say("max |err|  \(fixed(Double(maxAbs), 6))")
             if let corr { say("similarity matrix correlation \(fixed(corr, 6))") }
             say("drift      hidden-state cosine after each layer (0 = embeddings)")
             for (l, c) in layerCos.enumerated() { say("  layer \(l)".padding(12) + fixed(c, 6)) }
+            say(verdict)
         }
         if let minCos, sorted[0] < minCos {
             throw .data("compare", "min cosine \(fixed(sorted[0], 6)) is below --min-cosine \(minCos)")

@@ -15,6 +15,7 @@ enum QuantizeCommand {
             OptionSpec(names: ["--calibration"], value: "FILE", help: "Calibration texts, one per line (default: a built-in set)"),
             OptionSpec(names: ["--max-error"], value: "E", help: "Keep f32 any matrix whose output error on calibration exceeds E (default 0.05; 0: never)"),
             OptionSpec(names: ["-q", "--quiet"], value: nil, help: "Print nothing but errors"),
+            OptionSpec(names: ["--no-check"], value: nil, help: "Skip the closing check against float (embeds the calibration texts twice)"),
         ])
 
     static func run(_ args: [String]) throws(EdgeBERTError) {
@@ -60,6 +61,21 @@ enum QuantizeCommand {
         }
         let model = try ModelFile(path: out)
         say("wrote \(out): \(model.file.bytes.count) bytes, \(model.entries.count) tensors, \(model.header.weightDType) weights")
+        if options.dtype == .i8 && !a.flag("--no-check") {
+            say(try check(model, hfDir: a.positionals[0], texts: options.calibrationTexts ?? Converter.builtInCalibrationTexts).verdict("int8"))
+        }
+    }
+
+    /// The written int8 model against the same checkpoint in f32 (converted to a temporary file)
+    /// on the calibration texts.
+    static func check(_ model: ModelFile, hfDir: String, texts: [String]) throws(EdgeBERTError) -> Accuracy {
+        let temp = TemporaryFile(path: model.path + ".reference-\(getpid())")
+        var o = Converter.Options()
+        o.dtype = .f32
+        _ = try Converter.convert(hfDir: hfDir, outPath: temp.path, options: o)
+        let accuracy = try Accuracy(model: try Embedder(model: model), reference: try Embedder(modelPath: temp.path), texts: texts)
+        withExtendedLifetime(temp) {}
+        return accuracy
     }
 }
 

@@ -114,3 +114,18 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(obj["peak_rss_bytes"] as! Int, 0)
     }
 }
+
+extension CLITests {
+    /// compare ends with a verdict; with no texts on a terminal-less run it reads stdin, and
+    /// --json carries the verdict and the neighbour agreement.
+    func testCompareEndsWithAVerdict() throws {
+        let r = try run(["compare", "-m", Fixtures.tinyModels.int8, "--reference", Fixtures.tinyModels.f32, "the man was here", "he was", "a cat", "the dog"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let last = r.out.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.hasPrefix("verdict: int8 is "), last)
+        XCTAssertTrue(last.contains("mean cosine"), last)
+        let j = try run(["compare", "-m", Fixtures.tinyModels.int8, "--reference", Fixtures.tinyModels.f32, "--json", "the man", "he was", "a cat"])
+        XCTAssertTrue(j.out.contains("\"neighbour_agreement\":"), j.out)
+        XCTAssertTrue(j.out.contains("\"verdict\":\"verdict: int8 is"), j.out)
+    }
+}

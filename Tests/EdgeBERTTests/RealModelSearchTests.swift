@@ -160,3 +160,24 @@ extension RealModelSearchTests {
         for i in 0..<96 { XCTAssertEqual(cut[i], want[i], accuracy: 1e-6) }
     }
 }
+
+extension RealModelSearchTests {
+    /// `--pooling none` gives raw token vectors by default, as sentence-transformers'
+    /// `output_value="token_embeddings"` (MiniLM itself normalises its sentence embeddings).
+    func testTokenVectorsAreRawByDefault() throws {
+        let m = try models()
+        var o = Embedder.Options()
+        o.pooling = Pooling.none
+        let raw = try Embedder(modelPath: m.f32, options: o)
+        XCTAssertTrue(try Embedder(modelPath: m.f32).normalize)
+        XCTAssertFalse(raw.normalize)
+        let tokens = try raw.tokenVectors("A man is eating food.")
+        o.normalize = false
+        XCTAssertEqual(tokens, try Embedder(modelPath: m.f32, options: o).tokenVectors("A man is eating food."))
+        let norm = tokens[1].reduce(0) { $0 + $1 * $1 }.squareRoot()
+        XCTAssertGreaterThan(abs(norm - 1), 0.5, "a raw MiniLM token vector is far from unit length")
+        o.normalize = true
+        let unit = try Embedder(modelPath: m.f32, options: o).tokenVectors("A man is eating food.")
+        XCTAssertEqual(unit[1].reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-5)
+    }
+}

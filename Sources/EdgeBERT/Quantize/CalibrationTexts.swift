@@ -33,3 +33,8 @@ enum CalibrationTexts {
         String(repeating: "Long documents repeat ideas across many sentences so that the model sees every position. ", count: 8),
     ]
 }
+
+extension Converter {
+    /// The texts `quantize` calibrates on when given none (also what `compare` compares on then).
+    public static var builtInCalibrationTexts: [String] { CalibrationTexts.builtIn }
+}

@@ -136,7 +136,8 @@ public final class Embedder {
         }
         layer = requested < 0 ? c.layers + 1 + requested : requested
         pooling = options.pooling ?? c.pooling
-        normalize = options.normalize ?? c.normalize
+        // Token vectors (pooling none) come raw by default, as sentence-transformers' token_embeddings.
+        normalize = options.normalize ?? (pooling == .none ? false : c.normalize)
         truncate = options.truncate
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let wanted = options.threads ?? cores

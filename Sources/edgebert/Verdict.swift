@@ -1,0 +1,77 @@
+import EdgeBERT
+
+/// How close a model's embeddings are to its float reference's on some texts, and what that
+/// means in one line a non-expert can act on (`compare` and `quantize` end with it).
+struct Accuracy {
+    let texts: [String]
+    /// Cosine of each text's two embeddings.
+    let cosines: [Double]
+    /// Share of texts whose most similar other text is the same under both models (nil below 3 texts).
+    let neighbourAgreement: Double?
+    /// Lowest hidden-state cosine after a layer, and that layer (nil when not measured).
+    var worstLayer: (layer: Int, cosine: Double)? = nil
+
+    var mean: Double { cosines.reduce(0, +) / Double(cosines.count) }
+    var lowest: (index: Int, cosine: Double) { cosines.enumerated().min { $0.element < $1.element }.map { ($0.offset, $0.element) }! }
+    var p1: Double { let s = cosines.sorted(); return s[min(s.count - 1, Int(Double(s.count) * 0.01))] }
+
+    /// Embeds `texts` with both and compares.
+    init(model: Embedder, reference: Embedder, texts: [String]) throws(EdgeBERTError) {
+        var a: [[Float]] = [], b: [[Float]] = []
+        for t in texts {
+            a.append(try model.embed(t))
+            b.append(try reference.embed(t))
+        }
+        self.init(texts: texts, model: a, reference: b)
+    }
+
+    /// Compares embeddings already made: model [texts][dim] against reference [texts][dim].
+    init(texts: [String], model a: [[Float]], reference b: [[Float]]) {
+        self.texts = texts
+        cosines = zip(a, b).map { cosineSimilarity($0, $1) }
+        neighbourAgreement = Self.agreement(a, b)
+    }
+
+    /// Nearest other text under each set of vectors; the share that agree.
+    static func agreement(_ a: [[Float]], _ b: [[Float]]) -> Double? {
+        guard a.count >= 3 else { return nil }
+        func nearest(_ v: [[Float]], _ i: Int) -> Int {
+            var best = -1, score = -Double.infinity
+            for j in v.indices where j != i {
+                let s = cosineSimilarity(v[i], v[j])
+                if s > score { score = s; best = j }
+            }
+            return best
+        }
+        let same = a.indices.filter { nearest(a, $0) == nearest(b, $0) }.count
+        return Double(same) / Double(a.count)
+    }
+
+    /// One line: how far from float, and what to do about it. `label` names the model ("int8").
+    func verdict(_ label: String) -> String {
+        let pct = fixed((1 - mean) * 100, 2)
+        let (worst, low) = lowest
+        let nn = neighbourAgreement.map { "; nearest neighbour unchanged for \(fixed($0 * 100, 1))% of texts" } ?? ""
+        let figures = "(mean cosine \(fixed(mean, 5)), lowest \(fixed(low, 5)) on text \(worst + 1)\(nn))"
+        if mean >= 0.999 && low >= 0.99 && (neighbourAgreement ?? 1) >= 0.95 {
+            return "verdict: \(label) is within \(pct)% of float on these texts \(figures): good for search and clustering"
+        }
+        if mean >= 0.995 && low >= 0.95 {
+            let but = low < 0.99 ? "some texts fall further (see them with --per-text)"
+                : "the nearest neighbour of \(fixed((1 - (neighbourAgreement ?? 1)) * 100, 1))% of texts changes"
+            return "verdict: \(label) is within \(pct)% of float on average \(figures), but \(but): fine for search, "
+                + "not for exact duplicate ranking"
+        }
+        let layer = worstLayer.map { ": the drift grows most in layer \($0.layer) (keep it float with `quantize --keep-float layer.\($0.layer - 1).`)" } ?? ""
+        return "verdict: \(label) is \(pct)% away from float on average \(figures): not close enough for search\(layer); "
+            + "or use the f32 model"
+    }
+
+    /// The texts, worst first, with their cosines (for --per-text).
+    func perText(limit: Int = 60) -> [String] {
+        cosines.indices.sorted { cosines[$0] < cosines[$1] }.map { i in
+            let t = texts[i].count > limit ? String(texts[i].prefix(limit - 3)) + "..." : texts[i]
+            return "  " + fixed(cosines[i], 6) + "  text \(i + 1)".padding(11) + "  " + t.map { $0.isNewline || $0 == "\t" ? " " : $0 }.reduce("") { $0 + String($1) }
+        }
+    }
+}
