@@ -106,17 +106,22 @@ enum ServeAPI {
 
     /// The TEI inputs: a string or strings.
     static func teiInputs(_ o: [String: JSONValue], maxInputs: Int) throws(APIError) -> [String] {
-        func bad(_ m: String, _ status: Int = 422) -> APIError { APIError(status: status, message: m, api: .tei) }
-        guard let v = o["inputs"] else { throw bad("'inputs' is required") }
+        try texts(o, "inputs", api: .tei, maxInputs: maxInputs)
+    }
+
+    /// `o[key]` as a string or a non-empty array of strings, at most `maxInputs` of them (422 / 413).
+    static func texts(_ o: [String: JSONValue], _ key: String, api: ServeAPIKind, maxInputs: Int) throws(APIError) -> [String] {
+        func bad(_ m: String, _ status: Int = 422) -> APIError { APIError(status: status, message: m, api: api) }
+        guard let v = o[key] else { throw bad("'\(key)' is required") }
         let texts: [String]
         if let s = v.string {
             texts = [s]
         } else if let a = v.array, !a.isEmpty, a.allSatisfy({ $0.string != nil }) {
             texts = a.map { $0.string! }
         } else {
-            throw bad("'inputs' must be a string or a non-empty array of strings")
+            throw bad("'\(key)' must be a string or a non-empty array of strings")
         }
-        guard texts.count <= maxInputs else { throw bad("\(texts.count) inputs, more than the \(maxInputs) this server takes per request", 413) }
+        guard texts.count <= maxInputs else { throw bad("\(texts.count) \(key), more than the \(maxInputs) this server takes per request", 413) }
         return texts
     }
 
@@ -140,16 +145,7 @@ enum ServeAPI {
     static func search(_ body: [UInt8], maxInputs: Int, count: Int) throws(APIError) -> EmbedRequest {
         func bad(_ m: String, _ status: Int = 422) -> APIError { APIError(status: status, message: m, api: .search) }
         let o = try parseBody(body, api: .search)
-        guard let v = o["query"] else { throw bad("'query' is required") }
-        let texts: [String]
-        if let t = v.string {
-            texts = [t]
-        } else if let a = v.array, !a.isEmpty, a.allSatisfy({ $0.string != nil }) {
-            texts = a.map { $0.string! }
-        } else {
-            throw bad("'query' must be a string or a non-empty array of strings")
-        }
-        guard texts.count <= maxInputs else { throw bad("\(texts.count) queries, more than the \(maxInputs) this server takes per request", 413) }
+        let texts = try texts(o, "query", api: .search, maxInputs: maxInputs)
         var k = min(10, count)
         if let kv = o["k"], !kv.isNull {
             guard let n = kv.int else { throw bad("'k' must be a whole number") }
@@ -158,7 +154,7 @@ enum ServeAPI {
         guard count > 0 else { throw bad("the index is empty") }
         guard (1...count).contains(k) else { throw bad("'k' is \(k), outside 1...\(count), the texts in the index") }
         return EmbedRequest(api: .search, inputs: texts.map { .text($0) }, normalize: false, strict: false, model: "", base64: false,
-                            k: k, singleQuery: v.string != nil)
+                            k: k, singleQuery: o["query"]?.string != nil)
     }
 
     /// The /search response: one object per query, `{"query","results":[{"score","line","text"}]}`,
