@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "ckernels.h"
 
 static uint32_t rng = 12345;
@@ -78,6 +80,54 @@ static int run_shape(const ek_kernel *kern, shape s, int with_bias, int with_res
     return bad;
 }
 
+// `bytes` bytes that end where an inaccessible page begins: a kernel reading past them faults.
+static void *before_guard(size_t bytes, void **map, size_t *len) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    *len = (bytes + page - 1) / page * page + page;
+    uint8_t *base = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) { perror("mmap"); exit(1); }
+    if (mprotect(base + *len - page, page, PROT_NONE) != 0) { perror("mprotect"); exit(1); }
+    *map = base;
+    return base + *len - page - bytes;
+}
+
+// The last panel of B and the last row of A end at a guard page (lda = kp, no slack): a kernel
+// that reads ahead past either (e.g. a software-pipelined loop's loads for one more iteration)
+// crashes here. Returns mismatches against ref.
+static int run_guarded(const ek_kernel *kern, int m, int n, int k) {
+    const int np = (n + 15) / 16 * 16, kp = (k + 3) / 4 * 4;
+    int8_t *w = malloc((size_t)n * k);
+    void *bmap, *amap;
+    size_t blen, alen;
+    int8_t *bp = before_guard((size_t)np * kp, &bmap, &blen), *ak = before_guard((size_t)m * kp, &amap, &alen);
+    int8_t *a = malloc((size_t)m * kp);  // ref's A; the kernel's (ak: uint8 if unsigned_a) ends at the guard
+    float *sa = malloc(sizeof(float) * m), *mn = malloc(sizeof(float) * m), *sb = malloc(sizeof(float) * np);
+    int32_t *cs = calloc(np, sizeof(int32_t));
+    float *c1 = malloc(sizeof(float) * m * n), *c2 = malloc(sizeof(float) * m * n);
+    for (int i = 0; i < n * k; i++) w[i] = rand_i8(0);
+    for (int i = 0; i < m * kp; i++) {
+        a[i] = rand_i8(0);
+        ak[i] = (int8_t)(a[i] ^ (kern->unsigned_a ? 0x80 : 0));
+    }
+    for (int r = 0; r < np; r++) sb[r] = 0.001f;
+    for (int r = 0; r < n; r++)
+        for (int c = 0; c < k; c++) cs[r] += w[r * k + c];
+    for (int r = 0; r < m; r++) { sa[r] = 0.01f; mn[r] = -1.0f; }
+    ek_pack_b(w, n, k, bp);
+    ek_gemm_params p = {0};
+    p.a = a; p.b = bp; p.a_scale = sa; p.a_min = mn; p.b_scale = sb; p.b_colsum = cs;
+    p.lda = kp; p.ldc = n; p.m = m; p.n = n; p.kp = kp; p.panel_begin = 0; p.panel_end = np / 16;
+    p.c = c1;
+    ek_gemm_ref(&p);
+    p.c = c2;
+    p.a = ak;
+    kern->gemm(&p);
+    const int bad = memcmp(c1, c2, sizeof(float) * m * n) != 0;
+    munmap(bmap, blen); munmap(amap, alen);
+    free(w); free(a); free(sa); free(mn); free(sb); free(cs); free(c1); free(c2);
+    return bad;
+}
+
 // Int8 attention of one head on `kern`'s GEMM against the same on the ref GEMM, both with the
 // best vector passes this CPU has (bitwise: the GEMMs are bitwise equal and the rest is shared
 // code), and against the fp32 twin, within `tol` x max |v|.
@@ -140,6 +190,11 @@ int main(int argc, char **argv) {
         printf("%s: %s kernel%s, %d shapes, bitwise equal to ref\n", bad ? "FAIL" : "PASS", k->name,
                forced ? " (EVEX build)" : "", ns);
         failed |= bad != 0;
+        static const int guarded[][3] = {{1, 16, 48}, {3, 32, 96}, {2, 17, 100}, {5, 48, 384}, {1, 16, 52}};
+        int gbad = 0;
+        for (int g = 0; g < 5; g++) gbad += run_guarded(k, guarded[g][0], guarded[g][1], guarded[g][2]);
+        printf("%s: %s kernel, 5 shapes ending at a guard page (no reads past B or A)\n", gbad ? "FAIL" : "PASS", k->name);
+        failed |= gbad != 0;
         // int8 attention: awkward token counts and head widths; tolerance of the 8-bit scheme
         static const int tokens[] = {1, 2, 3, 5, 16, 17, 31, 33, 64, 100, 128, 130, 257, 512};
         static const int widths[] = {4, 8, 12, 20, 32, 64};
