@@ -48,6 +48,12 @@ ALWAYS_INLINE float row_max(const float *x, int32_t n) {
 /// 1 AVX2 + FMA, 0 baseline (SSE2 / NEON). Chosen once.
 int ek_vector_level(void);
 
+#if defined(__aarch64__)
+/// One row quantised as ek_quantize_rows does, its range [lo, hi] of x * sm already known (quantize.c).
+void ek_quantize_row_range_neon(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
+                                int8_t *out, float *scale, float *min, int32_t unsigned_a);
+#endif
+
 #if defined(__x86_64__)
 #define EK_AVX2 __attribute__((target("avx2,fma")))
 #define EK_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx2,fma")))
