@@ -389,6 +389,9 @@ static vector_ops ops_for_level(int32_t level) {
     default: break;
     }
 #endif
+#if defined(__aarch64__)
+    if (level >= 1) return (vector_ops){pack_keys_base, pack_values_base, ek_softmax_quant_neon};
+#endif
     return (vector_ops){pack_keys_base, pack_values_base, softmax_quant_base};
 }
 

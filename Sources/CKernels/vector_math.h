@@ -52,6 +52,15 @@ int ek_vector_level(void);
 /// One row quantised as ek_quantize_rows does, its range [lo, hi] of x * sm already known (quantize.c).
 void ek_quantize_row_range_neon(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
                                 int8_t *out, float *scale, float *min, int32_t unsigned_a);
+/// The fp32 passes in NEON intrinsics (ops_neon.c): LayerNorm and GELU of rows [m][ld] over n
+/// columns in place, each row then quantised into `to` when it is not NULL (the range taken as the
+/// row is written); GELU over n floats; the int8 attention's softmax (softmax_quant_body's steps).
+void ek_layernorm_rows_neon(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                            float eps, const ek_quantize_to *to);
+void ek_gelu_rows_neon(float *x, int64_t ld, int32_t m, int32_t n, const ek_quantize_to *to);
+void ek_gelu_neon(float *x, int64_t n);
+void ek_softmax_quant_neon(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p, int32_t unsigned_a,
+                           float *ps, float *pz);
 #endif
 
 #if defined(__x86_64__)
