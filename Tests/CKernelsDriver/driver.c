@@ -251,10 +251,11 @@ int main(int argc, char **argv) {
         printf("%s: %s kernel%s, %d shapes, bitwise equal to ref\n", bad ? "FAIL" : "PASS", k->name,
                forced ? " (EVEX build)" : "", ns);
         failed |= bad != 0;
-        static const int guarded[][3] = {{1, 16, 48}, {3, 32, 96}, {2, 17, 100}, {5, 48, 384}, {1, 16, 52}};
+        static const int guarded[][3] = {{1, 16, 48}, {3, 32, 96}, {2, 17, 100}, {5, 48, 384}, {1, 16, 52},
+                                         {2, 16, 16}, {1, 32, 32}, {1, 16, 80}, {3, 16, 128}, {2, 16, 13}};
         int gbad = 0;
-        for (int g = 0; g < 5; g++) gbad += run_guarded(k, guarded[g][0], guarded[g][1], guarded[g][2]);
-        printf("%s: %s kernel, 5 shapes ending at a guard page (no reads past B or A)\n", gbad ? "FAIL" : "PASS", k->name);
+        for (int g = 0; g < 10; g++) gbad += run_guarded(k, guarded[g][0], guarded[g][1], guarded[g][2]);
+        printf("%s: %s kernel, 10 shapes ending at a guard page (no reads past B or A)\n", gbad ? "FAIL" : "PASS", k->name);
         failed |= gbad != 0;
         // int8 attention: awkward token counts and head widths; tolerance of the 8-bit scheme
         static const int tokens[] = {1, 2, 3, 5, 16, 17, 31, 33, 64, 100, 128, 130, 257, 512};
