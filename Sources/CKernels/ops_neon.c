@@ -236,4 +236,104 @@ void ek_softmax_quant_neon(const float *s, int64_t lds, int32_t rows, int32_t n,
         pz[r] = (total - (float)sum_u) * inv / (float)n;
     }
 }
+// ---- the int8 attention's packing: pack_keys_body / pack_values_body (attention_i8.c) for head
+// widths that are a multiple of 16, the same bytes without the row-major staging ----
+
+/// round_i32 (halves away from zero: (int)(v + copysign(0.5, v))) of v = x * inv, four lanes.
+INLINE int32x4_t round_away4(float32x4_t x, float32x4_t inv) {
+    const float32x4_t v = vmulq_f32(x, inv);
+    const uint32x4_t half = vorrq_u32(vandq_u32(vreinterpretq_u32_f32(v), vdupq_n_u32(0x80000000u)),
+                                      vreinterpretq_u32_f32(vdupq_n_f32(0.5f)));
+    return vcvtq_s32_f32(vaddq_f32(v, vreinterpretq_f32_u32(half)));
+}
+/// Four vectors of int32 in -127..127 as 16 bytes in order.
+INLINE int8x16_t narrow16(const int32x4_t q[4]) {
+    const int16x8_t ab = vmovn_high_s32(vmovn_s32(q[0]), q[1]), cd = vmovn_high_s32(vmovn_s32(q[2]), q[3]);
+    return vmovn_high_s16(vmovn_s16(ab), cd);
+}
+
+void ek_pack_keys_neon(const float *k, int64_t ld, int32_t n, int32_t d, float scale, int8_t *kt, int8_t *dst,
+                       float *ks, int32_t *kc) {
+    (void)kt;
+    const int32_t n16 = (n + 15) / 16 * 16, groups = d / 4;  // d % 16 == 0: dp = d
+    for (int32_t j = 0; j < n16; j++) {
+        int32_t *out = (int32_t *)dst + ((int64_t)(j / 16) * groups * 16 + j % 16);  // word g at out[16 g]
+        if (j >= n) {
+            ks[j] = 0.0f;
+            kc[j] = 0;
+            for (int32_t g = 0; g < groups; g++) out[16 * g] = 0;
+            continue;
+        }
+        const float *row = k + (int64_t)j * ld;
+        float32x4_t m0 = vdupq_n_f32(0.0f), m1 = m0;
+        for (int32_t c = 0; c < d; c += 16) {
+            const f32x16 x = load16(row + c);
+            m0 = vmaxq_f32(m0, vmaxq_f32(vabsq_f32(x.v[0]), vabsq_f32(x.v[1])));
+            m1 = vmaxq_f32(m1, vmaxq_f32(vabsq_f32(x.v[2]), vabsq_f32(x.v[3])));
+        }
+        const float amax = vmaxvq_f32(vmaxq_f32(m0, m1));
+        const float32x4_t inv = vdupq_n_f32(amax > 0.0f ? 127.0f / amax : 0.0f);
+        ks[j] = amax / 127.0f * scale;
+        int32x4_t sum = vdupq_n_s32(0);
+        for (int32_t c = 0; c < d; c += 16) {
+            const f32x16 x = load16(row + c);
+            int32x4_t q[4];
+            for (int t = 0; t < 4; t++) {
+                q[t] = round_away4(x.v[t], inv);
+                sum = vaddq_s32(sum, q[t]);
+            }
+            const int32x4_t w = vreinterpretq_s32_s8(narrow16(q));  // the words of groups c/4 .. c/4 + 3
+            int32_t *o = out + 16 * (c / 4);
+            vst1q_lane_s32(o, w, 0);
+            vst1q_lane_s32(o + 16, w, 1);
+            vst1q_lane_s32(o + 32, w, 2);
+            vst1q_lane_s32(o + 48, w, 3);
+        }
+        kc[j] = vaddvq_s32(sum);
+    }
+}
+
+void ek_pack_values_neon(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt, int8_t *dst, float *vs,
+                         int32_t *vc, float *vi) {
+    (void)vt;
+    const int32_t groups = (n + 3) / 4;  // d % 16 == 0: d16 = d
+    for (int32_t p = 0; p < d / 16; p++) {
+        const float *col = v + p * 16;
+        f32x16 m = {{vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)}};
+        for (int32_t j = 0; j < n; j++) {
+            const f32x16 x = load16(col + (int64_t)j * ld);
+            for (int t = 0; t < 4; t++) m.v[t] = vmaxq_f32(m.v[t], vabsq_f32(x.v[t]));
+        }
+        f32x16 inv;
+        for (int t = 0; t < 4; t++) {  // the body's divisions, lane by lane
+            vst1q_f32(vs + p * 16 + 4 * t, vdivq_f32(m.v[t], vdupq_n_f32(127.0f)));
+            const uint32x4_t live = vcgtq_f32(m.v[t], vdupq_n_f32(0.0f));
+            inv.v[t] = vreinterpretq_f32_u32(vandq_u32(live, vreinterpretq_u32_f32(vdivq_f32(vdupq_n_f32(127.0f), m.v[t]))));
+            vst1q_f32(vi + p * 16 + 4 * t, inv.v[t]);
+        }
+        int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+        for (int32_t g = 0; g < groups; g++) {
+            int8x16_t rows[4];  // token 4g + t's 16 bytes; zero past the last token
+            for (int t = 0; t < 4; t++) {
+                if (4 * g + t >= n) { rows[t] = vdupq_n_s8(0); continue; }
+                const f32x16 x = load16(col + (int64_t)(4 * g + t) * ld);
+                int32x4_t q[4];
+                for (int l = 0; l < 4; l++) {
+                    q[l] = round_away4(x.v[l], inv.v[l]);
+                    sum[l] = vaddq_s32(sum[l], q[l]);
+                }
+                rows[t] = narrow16(q);
+            }
+            // [4 tokens][16 columns] -> [16 columns][4 tokens]
+            const int8x16_t z01l = vzip1q_s8(rows[0], rows[1]), z01h = vzip2q_s8(rows[0], rows[1]);
+            const int8x16_t z23l = vzip1q_s8(rows[2], rows[3]), z23h = vzip2q_s8(rows[2], rows[3]);
+            int8_t *o = dst + ((int64_t)p * groups + g) * 64;
+            vst1q_s8(o, vreinterpretq_s8_s16(vzip1q_s16(vreinterpretq_s16_s8(z01l), vreinterpretq_s16_s8(z23l))));
+            vst1q_s8(o + 16, vreinterpretq_s8_s16(vzip2q_s16(vreinterpretq_s16_s8(z01l), vreinterpretq_s16_s8(z23l))));
+            vst1q_s8(o + 32, vreinterpretq_s8_s16(vzip1q_s16(vreinterpretq_s16_s8(z01h), vreinterpretq_s16_s8(z23h))));
+            vst1q_s8(o + 48, vreinterpretq_s8_s16(vzip2q_s16(vreinterpretq_s16_s8(z01h), vreinterpretq_s16_s8(z23h))));
+        }
+        for (int t = 0; t < 4; t++) vst1q_s32(vc + p * 16 + 4 * t, sum[t]);
+    }
+}
 #endif

@@ -61,6 +61,11 @@ void ek_gelu_rows_neon(float *x, int64_t ld, int32_t m, int32_t n, const ek_quan
 void ek_gelu_neon(float *x, int64_t n);
 void ek_softmax_quant_neon(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p, int32_t unsigned_a,
                            float *ps, float *pz);
+/// The int8 attention's packing of K and V (pack_keys_body, pack_values_body) for d % 16 == 0.
+void ek_pack_keys_neon(const float *k, int64_t ld, int32_t n, int32_t d, float scale, int8_t *kt, int8_t *dst,
+                       float *ks, int32_t *kc);
+void ek_pack_values_neon(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt, int8_t *dst, float *vs,
+                         int32_t *vc, float *vi);
 #endif
 
 #if defined(__x86_64__)
