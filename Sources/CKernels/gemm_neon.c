@@ -3,7 +3,7 @@
 // overflow. Every (row, column) sum is exact in int32, so any order of these steps is bitwise the
 // scalar twin's.
 //
-// From 12 K groups (48 bytes of K) up, a row at a time against a panel's 16 columns, in a loop
+// From 8 K groups (32 bytes of K) up, a row at a time against a panel's 16 columns, in a loop
 // written in assembly (`row_loop`) for the in-order Cortex-A53; below that, and for the 0-3 groups
 // left over, the same steps in intrinsics (`block`: 2 rows x 16 columns; the end of `row`). Both keep the accumulators as
 // store_row wants them.
@@ -80,7 +80,7 @@ static inline __attribute__((always_inline)) void store_row(const ek_gemm_params
 /// Row r's 4 A bytes of group g, twice: [a0 a1 a2 a3 a0 a1 a2 a3].
 static inline int8x8_t a_pair(const int8_t *a) { return vreinterpret_s8_s32(vdup_n_s32(ek_load_i32(a))); }
 
-/// mr (1 or 2) rows x 16 columns below 12 groups, in intrinsics: per 2 groups, B as 8-byte halves
+/// mr (1 or 2) rows x 16 columns below 8 groups, in intrinsics: per 2 groups, B as 8-byte halves
 /// (cols 4q, 4q+1 and 4q+2, 4q+3 of a group's [16][4] bytes), so every multiply is a plain
 /// SMULL/SMLAL on 64-bit operands (SMULL2 on a duplicated operand becomes EXT + SMULL in clang),
 /// each row's 4 A bytes of a group broadcast to 8 (a_pair).
@@ -239,14 +239,14 @@ static inline __attribute__((always_inline)) void row_loop(const int8_t *a, cons
     acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5; acc[6] = c6; acc[7] = c7;
 }
 
-/// How row_loop covers a row of `groups` (>= 12) groups: iterations of 12, then the last 4, 8 or
+/// How row_loop covers a row of `groups` (>= 8) groups: iterations of 12, then the last 4, 8 or
 /// 12 (last: 1, 2, 3), then 0-3 groups (from `tail` on) in intrinsics.
 typedef struct {
     int64_t iters, last;
     int32_t groups, tail;
 } row_split;
 
-/// One row from 12 groups up: row_loop, then the 0-3 groups left two and one at a time. The
+/// One row from 8 groups up: row_loop, then the 0-3 groups left two and one at a time. The
 /// row's A at a, the panel's B at b ([groups][16][4]).
 static inline __attribute__((always_inline)) void row(const ek_gemm_params *p, const int8_t *a, const int8_t *b,
                                                       row_split sp, int32_t m, int32_t n0, const panel_terms *t) {
@@ -277,7 +277,7 @@ static inline __attribute__((always_inline)) void row(const ek_gemm_params *p, c
 
 void ek_gemm_neon(const ek_gemm_params *p) {
     const int32_t groups = p->kp >> 2;
-    if (groups >= 12) {  // below, the 2-row blocks in intrinsics cost fewer instructions around the loop
+    if (groups >= 8) {  // below, the 2-row blocks in intrinsics execute fewer instructions (qemu counts)
         // Locals, not p's fields: row_loop's "memory" clobber would reload those every row.
         const int32_t fours = groups / 4, last = (fours - 1) % 3 + 1, m_end = p->m;
         const row_split sp = {(fours - last) / 3, last, groups, fours * 4};
