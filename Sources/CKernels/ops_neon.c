@@ -145,7 +145,6 @@ INLINE void gelu_row_neon(float *row, int64_t n, const float *sm, int32_t r, con
             range_add16(&rg, x, sm, i, SM);
         }
     }
-    const int64_t done = i;
     for (; i + 4 <= n; i += 4) {
         const float32x4_t y = gelu4(vld1q_f32(row + i));
         vst1q_f32(row + i, y);
@@ -160,7 +159,6 @@ INLINE void gelu_row_neon(float *row, int64_t n, const float *sm, int32_t r, con
         vst1q_f32(lane, gelu4(vld1q_f32(lane)));
         row[i] = lane[0];
     }
-    (void)done;
     if (Q) {
         if (vec == 0) rg = range_start(row, sm);
         quantize_with(row, (int32_t)n, (int32_t)vec, rg, r, to);
