@@ -33,27 +33,29 @@ BOARDS = [
 # Models: (name, tokens, hidden, intermediate, layers, heads, head width).
 MODELS = [("MiniLM-L6", 16, 384, 1536, 6, 12, 32), ("MiniLM-L6", 128, 384, 1536, 6, 12, 32),
           ("bert-base", 128, 768, 3072, 12, 12, 64)]
-# Hot-loop targets the check holds (fraction of PEAK by llvm-mca). The A53 has none: see RESULTS.
-LOOP_TARGETS = {("neon", "cortex-a72"): 0.95, ("neondot", "neoverse-n1"): 0.95}
+# Hot-loop targets the check holds (fraction of PEAK by llvm-mca): the issue's.
+LOOP_TARGETS = {("neon", "cortex-a53"): 0.60, ("neon", "cortex-a72"): 0.95, ("neondot", "neoverse-n1"): 0.95}
 MACS_PER_INSN = {"smull": 8, "smlal": 8, "sdot": 16}
 
 
 def hot_loop(path):
-    """The innermost loop of a clang -S file with the most int8 multiplies: its instructions."""
+    """The innermost loop of a clang -S file with the most int8 multiplies: its instructions.
+    Labels: clang's blocks (.LBB) and the local labels of inline assembly (.Ltmp, as clang
+    prints `1:` ... `b.ne 1b`)."""
     lines = open(path).read().splitlines()
     labels = {}
     best = None
     for i, line in enumerate(lines):
-        m = re.match(r"^(\.LBB\w+):", line)
+        m = re.match(r"^(\.L\w+):", line)
         if m:
             labels[m.group(1)] = i
             continue
-        m = re.match(r"^\s+(b\.\w+|b|cbnz|cbz|tbnz|tbz)\s+.*?(\.LBB\w+)\s*$", line)
+        m = re.match(r"^\s+(b\.\w+|b|cbnz|cbz|tbnz|tbz)\s+.*?(\.L\w+)\s*$", line)
         if not m or m.group(2) not in labels:
             continue
         start = labels[m.group(2)]
         body = [l.split("//")[0].strip() for l in lines[start + 1:i + 1]]
-        if any(re.match(r"^\.LBB\w+:", l) for l in body):
+        if any(re.match(r"^\.L\w+:", l) for l in body):
             continue  # not innermost
         insns = [l for l in body if l and not l.startswith(".")]
         macs = sum(MACS_PER_INSN.get(l.split()[0].rstrip("2"), 0) for l in insns)
@@ -257,7 +259,7 @@ def main():
             sys.exit(1)
         print(f"PASS: arm model: {n} regions, GEMM multiplies = MACs/8 (neon) and MACs/16 (neondot), "
               f"instructions within 2% of the baseline, hot loops without spills and >= 95% of peak "
-              f"(A72 SMLAL, N1 SDOT)")
+              f"(A72 SMLAL, N1 SDOT), >= 60% (A53 SMLAL)")
         return
     text, _ = report(asm, counts)
     print(text)

@@ -374,6 +374,19 @@ static void pack_values_avx512_any(const float *v, int64_t ld, int32_t n, int32_
 }
 #endif
 
+#if defined(__aarch64__)
+static void pack_keys_neon_any(const float *k, int64_t ld, int32_t n, int32_t d, float scale, int8_t *kt, int8_t *dst,
+                               float *ks, int32_t *kc) {
+    if (d % 16 == 0) ek_pack_keys_neon(k, ld, n, d, scale, kt, dst, ks, kc);
+    else pack_keys_base(k, ld, n, d, scale, kt, dst, ks, kc);
+}
+static void pack_values_neon_any(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt, int8_t *dst, float *vs,
+                                 int32_t *vc, float *vi) {
+    if (d % 16 == 0) ek_pack_values_neon(v, ld, n, d, vt, dst, vs, vc, vi);
+    else pack_values_base(v, ld, n, d, vt, dst, vs, vc, vi);
+}
+#endif
+
 typedef struct vector_ops {
     void (*pack_keys)(const float *, int64_t, int32_t, int32_t, float, int8_t *, int8_t *, float *, int32_t *);
     void (*pack_values)(const float *, int64_t, int32_t, int32_t, int8_t *, int8_t *, float *, int32_t *, float *);
@@ -388,6 +401,9 @@ static vector_ops ops_for_level(int32_t level) {
     case 1: return (vector_ops){pack_keys_avx2, pack_values_avx2, softmax_quant_avx2};
     default: break;
     }
+#endif
+#if defined(__aarch64__)
+    if (level >= 1) return (vector_ops){pack_keys_neon_any, pack_values_neon_any, ek_softmax_quant_neon};
 #endif
     return (vector_ops){pack_keys_base, pack_values_base, softmax_quant_base};
 }

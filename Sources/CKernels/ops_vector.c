@@ -288,6 +288,8 @@ void ek_gelu_at(int32_t level, float *x, int64_t n) {
     case 1: gelu_avx2(x, n); return;
     default: break;
     }
+#elif defined(__aarch64__)
+    if (cap(level) >= 1) { ek_gelu_neon(x, n); return; }
 #endif
     gelu_base(x, n);
 }
@@ -366,6 +368,11 @@ void ek_layernorm_quantize_at(int32_t level, float *x, int64_t ld, int32_t m, in
         ek_layernorm_rows_avx512(x, ld, m, n, gamma, beta, eps, to);
         return;
     }
+#elif defined(__aarch64__)
+    if (cap(level) >= 1) {  // the range taken in the normalising pass
+        ek_layernorm_rows_neon(x, ld, m, n, gamma, beta, eps, to);
+        return;
+    }
 #endif
     const layernorm_fn ln = layernorm_path(level);
     for (int32_t r = 0; r < m; r++) {
@@ -392,6 +399,11 @@ void ek_gelu_quantize_at(int32_t level, float *x, int64_t ld, int32_t m, int32_t
             ek_quantize_row_range_avx512(row, n, to->kp, to->sm, lo, hi, to->q + (int64_t)r * to->ldq, to->scales + r,
                                          to->mins + r, to->unsigned_a);
         }
+        return;
+    }
+#elif defined(__aarch64__)
+    if (cap(level) >= 1) {  // the range taken in the GELU pass
+        ek_gelu_rows_neon(x, ld, m, n, to);
         return;
     }
 #endif

@@ -252,48 +252,93 @@ TGT512 static void quantize_rows_avx512(const float *x, int64_t ldx, int32_t m, 
 #endif
 
 #if EK_ARM
-static inline float32x4_t load4(const float *row, const float *sm, int32_t i) {
-    float32x4_t v = vld1q_f32(row + i);
-    return sm ? vmulq_f32(v, vld1q_f32(sm + i)) : v;
+// 16 values at a time (one LD1 of four registers), the SmoothQuant product or not chosen once per
+// call (SM is a constant in each instantiation), the range in two pairs of chains. The steps of
+// quant_one in unsigned form: FCVTNU rounds halves to even (nearbyintf) and clamps below at 0,
+// UQXTN twice clamps above at 255; the signed result q = r - 128 is r with its top bit flipped.
+typedef struct { float32x4_t v[4]; } f32x16;
+
+static inline __attribute__((always_inline)) f32x16 load16(const float *row, const float *sm, int32_t i, const int SM) {
+    const float32x4x4_t x = vld1q_f32_x4(row + i);
+    f32x16 r = {{x.val[0], x.val[1], x.val[2], x.val[3]}};
+    if (SM) {
+        const float32x4x4_t f = vld1q_f32_x4(sm + i);
+        _Pragma("unroll") for (int t = 0; t < 4; t++) r.v[t] = vmulq_f32(r.v[t], f.val[t]);
+    }
+    return r;
 }
 
-static inline int32x4_t round4(float32x4_t v, float32x4_t lo, float32x4_t inv) {
-    return vsubq_s32(vcvtnq_s32_f32(vmulq_f32(vsubq_f32(v, lo), inv)), vdupq_n_s32(128));
+// The row's range of x * sm (exact in any order).
+static inline __attribute__((always_inline)) void range_neon(const float *row, const float *sm, int32_t k, float *lo,
+                                                             float *hi, const int SM) {
+    const float first = SM ? row[0] * sm[0] : row[0];
+    float32x4_t lo0 = vdupq_n_f32(first), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+    int32_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        const f32x16 v = load16(row, sm, i, SM);
+        lo0 = vminq_f32(lo0, vminq_f32(v.v[0], v.v[1]));
+        hi0 = vmaxq_f32(hi0, vmaxq_f32(v.v[0], v.v[1]));
+        lo1 = vminq_f32(lo1, vminq_f32(v.v[2], v.v[3]));
+        hi1 = vmaxq_f32(hi1, vmaxq_f32(v.v[2], v.v[3]));
+    }
+    for (; i + 4 <= k; i += 4) {
+        const float32x4_t v = SM ? vmulq_f32(vld1q_f32(row + i), vld1q_f32(sm + i)) : vld1q_f32(row + i);
+        lo0 = vminq_f32(lo0, v);
+        hi0 = vmaxq_f32(hi0, v);
+    }
+    float l = vminvq_f32(vminq_f32(lo0, lo1)), h = vmaxvq_f32(vmaxq_f32(hi0, hi1));
+    for (; i < k; i++) {
+        const float v = SM ? row[i] * sm[i] : row[i];
+        l = fminf(l, v);
+        h = fmaxf(h, v);
+    }
+    *lo = l;
+    *hi = h;
+}
+
+static inline __attribute__((always_inline)) void quantize_row_neon(const float *row, int32_t k, int32_t kp,
+                                                                    const float *sm, float lo, float inv, int8_t *out,
+                                                                    int32_t unsigned_a, const int SM) {
+    const float32x4_t vinv = vdupq_n_f32(inv), vl = vdupq_n_f32(lo);
+    const uint8x16_t flip = vdupq_n_u8(unsigned_a ? 0 : 0x80);
+    int32_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        const f32x16 v = load16(row, sm, i, SM);
+        uint32x4_t r[4];
+        _Pragma("unroll") for (int t = 0; t < 4; t++) r[t] = vcvtnq_u32_f32(vmulq_f32(vsubq_f32(v.v[t], vl), vinv));
+        const uint16x8_t ab = vqmovn_high_u32(vqmovn_u32(r[0]), r[1]), cd = vqmovn_high_u32(vqmovn_u32(r[2]), r[3]);
+        vst1q_u8((uint8_t *)out + i, veorq_u8(vqmovn_high_u16(vqmovn_u16(ab), cd), flip));
+    }
+    for (; i < k; i++) out[i] = quant_one(SM ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
+    pad_row(out, k, kp, unsigned_a);
+}
+
+// One row whose range [lo, hi] of x * sm is known (the fused LayerNorm and GELU passes take it
+// while they write the row).
+void ek_quantize_row_range_neon(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
+                                int8_t *out, float *scale, float *min, int32_t unsigned_a) {
+    const float inv = row_params(lo, hi, scale, min);
+    if (sm) quantize_row_neon(row, k, kp, sm, lo, inv, out, unsigned_a, 1);
+    else quantize_row_neon(row, k, kp, NULL, lo, inv, out, unsigned_a, 0);
+}
+
+static inline __attribute__((always_inline)) void quantize_rows_neon_sm(const float *x, int64_t ldx, int32_t m,
+                                                                        int32_t k, int32_t kp, const float *sm,
+                                                                        int8_t *q, int64_t ldq, float *scales,
+                                                                        float *mins, int32_t unsigned_a, const int SM) {
+    for (int32_t r = 0; r < m; r++) {
+        const float *row = x + r * ldx;
+        float lo, hi;
+        range_neon(row, sm, k, &lo, &hi, SM);
+        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
+        quantize_row_neon(row, k, kp, sm, lo, inv, q + r * ldq, unsigned_a, SM);
+    }
 }
 
 static void quantize_rows_neon(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                                int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a) {
-    for (int32_t r = 0; r < m; r++) {
-        const float *row = x + r * ldx;
-        int8_t *out = q + r * ldq;
-        const float first = sm ? row[0] * sm[0] : row[0];
-        float32x4_t vlo = vdupq_n_f32(first), vhi = vlo;
-        int32_t i = 0;
-        for (; i + 4 <= k; i += 4) {
-            const float32x4_t v = load4(row, sm, i);
-            vlo = vminq_f32(vlo, v);
-            vhi = vmaxq_f32(vhi, v);
-        }
-        float lo = vminvq_f32(vlo), hi = vmaxvq_f32(vhi);
-        for (; i < k; i++) {
-            const float v = sm ? row[i] * sm[i] : row[i];
-            lo = fminf(lo, v);
-            hi = fmaxf(hi, v);
-        }
-        const float inv = row_params(lo, hi, &scales[r], &mins[r]);
-        const float32x4_t vinv = vdupq_n_f32(inv), vl = vdupq_n_f32(lo);
-        const int8x16_t flip = vdupq_n_s8(unsigned_a ? (int8_t)0x80 : 0);
-        i = 0;
-        for (; i + 16 <= k; i += 16) {
-            int16x8_t ab = vcombine_s16(vqmovn_s32(round4(load4(row, sm, i), vl, vinv)),
-                                        vqmovn_s32(round4(load4(row, sm, i + 4), vl, vinv)));
-            int16x8_t cd = vcombine_s16(vqmovn_s32(round4(load4(row, sm, i + 8), vl, vinv)),
-                                        vqmovn_s32(round4(load4(row, sm, i + 12), vl, vinv)));
-            vst1q_s8(out + i, veorq_s8(vcombine_s8(vqmovn_s16(ab), vqmovn_s16(cd)), flip));
-        }
-        for (; i < k; i++) out[i] = quant_one(sm ? row[i] * sm[i] : row[i], lo, inv, unsigned_a);
-        pad_row(out, k, kp, unsigned_a);
-    }
+    if (sm) quantize_rows_neon_sm(x, ldx, m, k, kp, sm, q, ldq, scales, mins, unsigned_a, 1);
+    else quantize_rows_neon_sm(x, ldx, m, k, kp, NULL, q, ldq, scales, mins, unsigned_a, 0);
 }
 #endif
 

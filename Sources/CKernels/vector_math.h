@@ -48,6 +48,26 @@ ALWAYS_INLINE float row_max(const float *x, int32_t n) {
 /// 1 AVX2 + FMA, 0 baseline (SSE2 / NEON). Chosen once.
 int ek_vector_level(void);
 
+#if defined(__aarch64__)
+/// One row quantised as ek_quantize_rows does, its range [lo, hi] of x * sm already known (quantize.c).
+void ek_quantize_row_range_neon(const float *row, int32_t k, int32_t kp, const float *sm, float lo, float hi,
+                                int8_t *out, float *scale, float *min, int32_t unsigned_a);
+/// The fp32 passes in NEON intrinsics (ops_neon.c): LayerNorm and GELU of rows [m][ld] over n
+/// columns in place, each row then quantised into `to` when it is not NULL (the range taken as the
+/// row is written); GELU over n floats; the int8 attention's softmax (softmax_quant_body's steps).
+void ek_layernorm_rows_neon(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
+                            float eps, const ek_quantize_to *to);
+void ek_gelu_rows_neon(float *x, int64_t ld, int32_t m, int32_t n, const ek_quantize_to *to);
+void ek_gelu_neon(float *x, int64_t n);
+void ek_softmax_quant_neon(const float *s, int64_t lds, int32_t rows, int32_t n, int8_t *p, int32_t unsigned_a,
+                           float *ps, float *pz);
+/// The int8 attention's packing of K and V (pack_keys_body, pack_values_body) for d % 16 == 0.
+void ek_pack_keys_neon(const float *k, int64_t ld, int32_t n, int32_t d, float scale, int8_t *kt, int8_t *dst,
+                       float *ks, int32_t *kc);
+void ek_pack_values_neon(const float *v, int64_t ld, int32_t n, int32_t d, int8_t *vt, int8_t *dst, float *vs,
+                         int32_t *vc, float *vi);
+#endif
+
 #if defined(__x86_64__)
 #define EK_AVX2 __attribute__((target("avx2,fma")))
 #define EK_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx2,fma")))
