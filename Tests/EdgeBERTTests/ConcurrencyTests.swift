@@ -78,3 +78,41 @@ final class Results<T: Sendable>: @unchecked Sendable {
     func set(_ i: Int, _ v: T?) { lock.lock(); slots[i] = v; lock.unlock() }
     func all() -> [T?] { lock.lock(); defer { lock.unlock() }; return slots }
 }
+
+extension ConcurrencyTests {
+    /// Records every chunk a dispatch hands out.
+    final class ChunkLog: ParallelTask, @unchecked Sendable {
+        let lock = NSLock()
+        var chunks: [(range: Range<Int>, thread: Int)] = []
+        let step: Int
+        init(grain: Int) { step = grain }
+        override var grain: Int { step }
+        override func run(_ range: Range<Int>, thread: Int) {
+            lock.lock(); chunks.append((range, thread)); lock.unlock()
+        }
+    }
+
+    /// The split a 4-core board gets (the pool is not clamped; Embedder clamps to the cores):
+    /// the encoder's dispatches at 4 threads cut into 4 chunks on grain boundaries that cover the
+    /// range once, as even as the grain allows — MiniLM's 24 and 96 panels give 6 and 24 a
+    /// thread, 128 rows 32 a thread, 12 heads 3 a thread: a 4x split with no tail.
+    func testFourThreadSplitOfTheEncodersShapes() {
+        let pool = ThreadPool(threads: 4)
+        for (count, grain, each) in [(24, 2, 6), (96, 2, 24), (48, 2, 12), (192, 2, 48), (128, 1, 32), (12, 1, 3), (7, 2, nil)] as [(Int, Int, Int?)] {
+            let log = ChunkLog(grain: grain)
+            pool.run(log, over: 10..<(10 + count))
+            let sorted = log.chunks.map(\.range).sorted { $0.lowerBound < $1.lowerBound }
+            XCTAssertEqual(sorted.first?.lowerBound, 10)
+            XCTAssertEqual(sorted.last?.upperBound, 10 + count)
+            for (a, b) in zip(sorted, sorted.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound, "chunks meet, no gap or overlap") }
+            for r in sorted.dropLast() { XCTAssertEqual((r.lowerBound - 10) % grain, 0) }
+            if let each {
+                XCTAssertEqual(sorted.count, 4, "\(count)")
+                XCTAssertEqual(sorted.map(\.count), [each, each, each, each], "\(count)")
+            } else {
+                XCTAssertLessThanOrEqual(sorted.count, 4)   // 7 panels in grains of 2: 4 units
+            }
+            XCTAssertTrue(log.chunks.allSatisfy { (0..<4).contains($0.thread) })
+        }
+    }
+}
