@@ -192,6 +192,21 @@ final class SearchTests: XCTestCase {
         try flipped.write(to: URL(fileURLWithPath: p))
         XCTAssertThrowsError(try SearchIndex(path: p).verify()) { XCTAssertTrue($0.why.contains("checksum mismatch"), $0.why) }
         XCTAssertNoThrow(try SearchIndex(path: good).verify())
+        // A commit record (valid CRC) whose end lies inside the header (found by the index fuzzer:
+        // an arithmetic overflow), for search and for --append, which must not truncate the file.
+        var early = bytes
+        let slot = IndexCommit.newest(bytes.withUnsafeBytes { $0 })!
+        var bad = slot
+        bad.end = 100
+        let at = IndexLayout.slotOffsets[Int(slot.sequence % 2)]
+        early.replaceSubrange(at..<(at + 64), with: bad.encode(header: Array(bytes.prefix(IndexLayout.staticBytes))))
+        XCTAssertEqual(open(early), "the commit record ends inside the header: corrupt")
+        let cut = dir + "/early.idx"
+        try early.write(to: URL(fileURLWithPath: cut))
+        XCTAssertThrowsError(try IndexWriter(path: cut, identity: Self.identity(dims: dims, keepsFloat: false), append: true)) {
+            XCTAssertEqual($0.why, "the commit record ends inside the header: corrupt")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: cut)), early, "a refused append leaves the file as it was")
         // k outside 1...count, and an empty index.
         let index = try SearchIndex(path: good)
         for k in [0, 5_001] {

@@ -97,6 +97,7 @@ public final class IndexWriter {
                 guard c.end <= UInt64(st.st_size) else {
                     throw .data(path, "the index is \(st.st_size) bytes, its commit record says \(c.end): truncated")
                 }
+                guard c.end >= UInt64(IndexLayout.headerBytes) else { throw .data(path, "the commit record ends inside the header: corrupt") }
                 return .success((id, c))
             } catch { return .failure(error) }
         }

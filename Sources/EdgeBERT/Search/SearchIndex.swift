@@ -52,6 +52,7 @@ public final class SearchIndex: @unchecked Sendable {
         guard commit.end <= UInt64(bytes.count) else {
             throw .data(path, "the index is \(bytes.count) bytes, its commit record says \(commit.end): truncated")
         }
+        guard commit.end >= UInt64(IndexLayout.headerBytes) else { throw .data(path, "the commit record ends inside the header: corrupt") }
         guard commit.segments <= commit.vectors, commit.vectors <= (commit.end - UInt64(IndexLayout.headerBytes)) else {
             throw .data(path, "the commit record is not plausible (\(commit.vectors) vectors in \(commit.segments) segments): corrupt")
         }
