@@ -36,22 +36,14 @@ enum SearchCommand {
         let embedder = try RuntimeOptions.embedder(args) { (o: inout Embedder.Options) throws(EdgeBERTError) in
             o.dims = index.identity.dims
         }
-        let id = IndexIdentity(embedder: embedder, keepsFloat: index.identity.keepsFloat)
-        guard id.modelChecksum == index.identity.modelChecksum, id.modelMetaChecksum == index.identity.modelMetaChecksum else {
+        guard index.accepts(embedder) else {
             throw .data(index.path, "the index was made by another model (\(index.identity.modelPath)); search it with that model")
         }
         let json = a.flag("--json")
         let source = try TextSource(positionals: a.rawPositionals, file: a.value("--input"))
-        let D = embedder.dimension
-        var query = [Float](repeating: 0, count: D)
         while let line = try source.next() {
             guard let text = TextSource.decode(line) else { throw .data("\(source.what) \(line.number)", "invalid UTF-8") }
-            try query.withUnsafeMutableBufferPointer { (q: inout UnsafeMutableBufferPointer<Float>) throws(EdgeBERTError) in
-                _ = try embedder.embed(text, into: q)
-            }
-            let hits = try query.withUnsafeBufferPointer { (q: UnsafeBufferPointer<Float>) throws(EdgeBERTError) in
-                try index.search(q, count: 1, k: k)[0]
-            }
+            let hits = try index.search(text, with: embedder, k: k)
             try Stdout.writer.append(json ? jsonRecord(text, hits) : textRecord(text, hits))
             try Stdout.writer.endOfBatch()
         }
