@@ -207,6 +207,16 @@ final class SearchTests: XCTestCase {
             XCTAssertEqual($0.why, "the commit record ends inside the header: corrupt")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: cut)), early, "a refused append leaves the file as it was")
+        // A line count past Int (the fuzzer's second finding: a trap converting it).
+        bad = slot
+        bad.lines = UInt64.max
+        var many = bytes
+        many.replaceSubrange(at..<(at + 64), with: bad.encode(header: Array(bytes.prefix(IndexLayout.staticBytes))))
+        XCTAssertTrue(open(many).contains("not plausible"), open(many))
+        try many.write(to: URL(fileURLWithPath: cut))
+        XCTAssertThrowsError(try IndexWriter(path: cut, identity: Self.identity(dims: dims, keepsFloat: false), append: true)) {
+            XCTAssertTrue($0.why.contains("not plausible"), $0.why)
+        }
         // k outside 1...count, and an empty index.
         let index = try SearchIndex(path: good)
         for k in [0, 5_001] {

@@ -98,6 +98,9 @@ public final class IndexWriter {
                     throw .data(path, "the index is \(st.st_size) bytes, its commit record says \(c.end): truncated")
                 }
                 guard c.end >= UInt64(IndexLayout.headerBytes) else { throw .data(path, "the commit record ends inside the header: corrupt") }
+                guard c.lines >= c.vectors, c.lines < (1 << 53) else {
+                    throw .data(path, "the commit record is not plausible (\(c.vectors) vectors, \(c.lines) lines): corrupt")
+                }
                 return .success((id, c))
             } catch { return .failure(error) }
         }

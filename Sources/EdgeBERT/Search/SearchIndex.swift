@@ -53,8 +53,9 @@ public final class SearchIndex: @unchecked Sendable {
             throw .data(path, "the index is \(bytes.count) bytes, its commit record says \(commit.end): truncated")
         }
         guard commit.end >= UInt64(IndexLayout.headerBytes) else { throw .data(path, "the commit record ends inside the header: corrupt") }
-        guard commit.segments <= commit.vectors, commit.vectors <= (commit.end - UInt64(IndexLayout.headerBytes)) else {
-            throw .data(path, "the commit record is not plausible (\(commit.vectors) vectors in \(commit.segments) segments): corrupt")
+        guard commit.segments <= commit.vectors, commit.vectors <= (commit.end - UInt64(IndexLayout.headerBytes)),
+              commit.lines >= commit.vectors, commit.lines < (1 << 53) else {
+            throw .data(path, "the commit record is not plausible (\(commit.vectors) vectors in \(commit.segments) segments, \(commit.lines) lines): corrupt")
         }
         let limit = Int(commit.end)
         var segments: [Segment] = []
