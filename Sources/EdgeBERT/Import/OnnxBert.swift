@@ -51,12 +51,14 @@ final class OnnxBert: CheckpointTensors {
     /// the graph stops looking like BERT.
     init(model: OnnxModel) throws(EdgeBERTError) {
         self.model = model
+        for (name, t) in model.initializers { constants[name] = t }
         for (i, n) in model.nodes.enumerated() {
             for o in n.outputs { producer[o] = i }
             for input in n.inputs where !input.isEmpty { readers[input, default: []].append(i) }
             if n.opType == "Constant", let o = n.outputs.first, let t = Self.constantValue(n) { constants[o] = t }
+            // The exporter shares equal initializers through Identity nodes (sorted: input first).
+            if n.opType == "Identity", let o = n.outputs.first, let t = constants[n.inputs.first ?? ""] { constants[o] = t }
         }
-        for (name, t) in model.initializers { constants[name] = t }
         try walk()
     }
 
@@ -235,9 +237,12 @@ final class OnnxBert: CheckpointTensors {
     }
 
     /// True when `indices` count 0, 1, 2... (positions), false when they are all 0 or come from a
-    /// token-type input; traced back through Slice, Expand, Unsqueeze, Cast, Reshape, Identity.
+    /// token-type input; traced back through Slice, Expand, Unsqueeze, Cast, Reshape, Identity, and
+    /// through the data of a Gather or GatherElements (transformers' buffered token-type ids),
+    /// after which only "all 0" can be told (a gather may reorder 0, 1, 2...).
     private func isPositionLookup(_ indices: String, _ gather: OnnxModel.Node) throws(EdgeBERTError) -> Bool {
         var v = indices
+        var gathered = false
         for _ in 0..<32 {
             if model.inputs.contains(v) {
                 if v.contains("position") { return true }
@@ -246,7 +251,7 @@ final class OnnxBert: CheckpointTensors {
             }
             if let values = ints(v) {
                 if values.allSatisfy({ $0 == 0 }) { return false }
-                if values.enumerated().allSatisfy({ Int64($0.offset) == $0.element }) { return true }
+                if !gathered && values.enumerated().allSatisfy({ Int64($0.offset) == $0.element }) { return true }
                 throw unsupported("a table looked up by constant indices that are neither 0, 1, 2... nor all 0", gather)
             }
             guard let p = producer[v] else { break }
@@ -258,6 +263,9 @@ final class OnnxBert: CheckpointTensors {
                 }
                 v = n.inputs[0]
             case "Expand", "Unsqueeze", "Squeeze", "Cast", "Reshape", "Identity": v = n.inputs[0]
+            case "Gather", "GatherElements":
+                gathered = true
+                v = n.inputs[0]
             case "ConstantOfShape":
                 if let t = n.attributes["value"]?.t, let z = try? model.int64s(t), z.contains(where: { $0 != 0 }) {
                     throw unsupported("token-type ids that are not 0", n)
@@ -379,10 +387,17 @@ final class OnnxBert: CheckpointTensors {
             let n = try only(v, ["Reshape", "Transpose", "MatMul"], "\(name)'s split into heads")
             switch n.opType {
             case "Reshape":
+                // [batch, seq, heads, head size]; one of the last two may be -1 (inferred).
                 let dims = shapeConstant(n.inputs[1])
-                guard dims.count == 4, let hd = dims.last, let hs = dims.dropLast().last, hs > 0, hd > 0,
-                      hs <= Int64(hidden), hd <= Int64(hidden), Int(hs) * Int(hd) == hidden else {
+                let H = Int64(hidden)
+                guard dims.count == 4, var hd = dims.last, var hs = dims.dropLast().last,
+                      (1...H).contains(hs) || (1...H).contains(hd) else {
                     throw unsupported("\(name) reshaped to \(dims), not [batch, seq, heads, head size]", n)
+                }
+                if hs == -1 && H % hd == 0 { hs = H / hd }
+                if hd == -1 && H % hs == 0 { hd = H / hs }
+                guard (1...H).contains(hs), (1...H).contains(hd), hs * hd == H else {
+                    throw unsupported("\(name) reshaped to \(dims), not [batch, seq, heads, head size] with heads x head size = \(hidden)", n)
                 }
                 heads = Int(hs)
             case "Transpose": break
