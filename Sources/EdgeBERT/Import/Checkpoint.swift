@@ -36,7 +36,7 @@ extension SafetensorsFile: CheckpointTensors {
 struct Checkpoint {
     /// The folder or the .onnx file.
     let path: String
-    let config: ModelConfig
+    private(set) var config: ModelConfig
     let vocab: [String]
     /// Files of the checkpoint that an output must never replace (a folder: everything in it).
     let folder: String?
@@ -59,11 +59,28 @@ struct Checkpoint {
             throw .usage(path, "is a file: quantize reads a Hugging Face model folder or a float ONNX export (a .onnx file)")
         }
         if let vocabPath { throw .usage("--vocab", "\(vocabPath): a Hugging Face folder's own vocab.txt is used (--vocab is for ONNX files)") }
-        let folder = try HuggingFaceFolder(path: path)
-        var config = folder.config
-        if let m = maxSequenceLength { config.maxSequenceLength = m; try config.validate(path) }
-        return Checkpoint(path: path, config: config, vocab: folder.vocab, folder: path, files: [],
-                          tensors: { () throws(EdgeBERTError) in try folder.openWeights() })
+        var checkpoint = Checkpoint(try HuggingFaceFolder(path: path))
+        if let m = maxSequenceLength {
+            checkpoint.config.maxSequenceLength = m
+            try checkpoint.config.validate(path)
+        }
+        return checkpoint
+    }
+
+    /// A Hugging Face folder already read.
+    init(_ folder: HuggingFaceFolder) {
+        self.init(path: folder.path, config: folder.config, vocab: folder.vocab, folder: folder.path, files: [],
+                  tensors: { () throws(EdgeBERTError) in try folder.openWeights() })
+    }
+
+    private init(path: String, config: ModelConfig, vocab: [String], folder: String?, files: [String],
+                 tensors: @escaping () throws(EdgeBERTError) -> any CheckpointTensors) {
+        self.path = path
+        self.config = config
+        self.vocab = vocab
+        self.folder = folder
+        self.files = files
+        self.tensors = tensors
     }
 
     private static func onnx(_ path: String, vocabPath: String?, maxSequenceLength: Int?) throws(EdgeBERTError) -> Checkpoint {
@@ -129,4 +146,11 @@ func readVocabulary(_ path: String) throws(EdgeBERTError) -> [String] {
     }
     if vocab.last == "" { vocab.removeLast() }
     return vocab
+}
+
+extension SourceWeights {
+    /// The tensors of a Hugging Face folder already read.
+    init(folder: HuggingFaceFolder) throws(EdgeBERTError) {
+        try self.init(folder: Checkpoint(folder))
+    }
 }

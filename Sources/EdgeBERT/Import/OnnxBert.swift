@@ -226,7 +226,9 @@ final class OnnxBert: CheckpointTensors {
 
     /// The table Gathers summed into `value` (a Gather, or an Add of them).
     private func tableLookups(_ value: String) throws(EdgeBERTError) -> [OnnxModel.Node] {
-        guard let p = producer[value] else { throw .data(path, "unsupported graph: \(value) is added to the word embeddings") }
+        guard let p = producer[value] else {
+            throw .data(path, "unsupported graph: \(value), not a table lookup, is added to the word embeddings")
+        }
         let n = node(p)
         if n.opType == "Gather", n.inputs.count == 2, floatConstant(n.inputs[0], rank: 2) != nil {
             try checkAxis0(n)
