@@ -303,6 +303,9 @@ final class OnnxModel {
         for name in inputs { producer[name] = -1 }
         for name in initializers.keys { producer[name] = -1 }
         for (i, n) in nodes.enumerated() {
+            guard let first = n.outputs.first, !first.isEmpty else {
+                throw .data(path, "node \(n.label) of type \(n.opType) writes nothing: not a valid graph")
+            }
             for o in n.outputs where !o.isEmpty {
                 guard producer[o] == nil else {
                     throw .data(path, "value \(o) is written twice (node \(n.label) of type \(n.opType) writes it again)")

@@ -53,6 +53,9 @@ final class OnnxBert: CheckpointTensors {
         self.model = model
         for (name, t) in model.initializers { constants[name] = t }
         for (i, n) in model.nodes.enumerated() {
+            if let arity = Self.arity[n.opType], !arity.contains(n.inputs.count) {
+                throw .data(model.path, "unsupported graph: \(n.inputs.count) inputs to a \(n.opType) (node \(n.label) of type \(n.opType))")
+            }
             for o in n.outputs { producer[o] = i }
             for input in n.inputs where !input.isEmpty { readers[input, default: []].append(i) }
             if n.opType == "Constant", let o = n.outputs.first, let t = Self.constantValue(n) { constants[o] = t }
@@ -61,6 +64,15 @@ final class OnnxBert: CheckpointTensors {
         }
         try walk()
     }
+
+    /// How many inputs the operators the walk indexes take (a hostile file may give others).
+    static let arity: [String: ClosedRange<Int>] = [
+        "Add": 2...2, "Sub": 2...2, "Mul": 2...2, "Div": 2...2, "Pow": 2...2, "MatMul": 2...2, "Gather": 2...2,
+        "GatherElements": 2...2, "Reshape": 2...2, "Expand": 2...2, "LayerNormalization": 2...3, "Slice": 3...5,
+        "Unsqueeze": 1...2, "Squeeze": 1...2, "Cast": 1...1, "Identity": 1...1, "Transpose": 1...1, "Softmax": 1...1,
+        "Erf": 1...1, "Tanh": 1...1, "Sqrt": 1...1, "Relu": 1...1, "Sigmoid": 1...1, "Gelu": 1...1, "ReduceMean": 1...2,
+        "ConstantOfShape": 1...1,
+    ]
 
     // MARK: CheckpointTensors
 
@@ -169,6 +181,7 @@ final class OnnxBert: CheckpointTensors {
         let wordTable = floatConstant(word.inputs[0], rank: 2)!
         vocabSize = wordTable.dims[0]
         hidden = wordTable.dims[1]
+        guard vocabSize >= 1, hidden >= 1 else { throw unsupported("an empty word table (dims \(wordTable.dims))", word) }
         try checkAxis0(word)
         set("embeddings.word_embeddings.weight", wordTable, shape: wordTable.dims)
 
@@ -224,18 +237,26 @@ final class OnnxBert: CheckpointTensors {
         if let axis = gather.attributes["axis"]?.i, axis != 0 { throw unsupported("a table lookup on axis \(axis)", gather) }
     }
 
-    /// The table Gathers summed into `value` (a Gather, or an Add of them).
+    /// The table Gathers summed into `value` (a Gather, or an Add of them); at most 8, walked
+    /// without recursion (a hostile file may nest a million Adds).
     private func tableLookups(_ value: String) throws(EdgeBERTError) -> [OnnxModel.Node] {
-        guard let p = producer[value] else {
-            throw .data(path, "unsupported graph: \(value), not a table lookup, is added to the word embeddings")
+        var found: [OnnxModel.Node] = [], pending = [value]
+        while let v = pending.popLast() {
+            guard let p = producer[v] else {
+                throw .data(path, "unsupported graph: \(v), not a table lookup, is added to the word embeddings")
+            }
+            let n = node(p)
+            if n.opType == "Gather", n.inputs.count == 2, floatConstant(n.inputs[0], rank: 2) != nil {
+                try checkAxis0(n)
+                found.append(n)
+            } else if n.opType == "Add", n.inputs.count == 2 {
+                pending += n.inputs
+            } else {
+                throw unsupported("expected an embedding-table Gather in the embeddings' sum", n)
+            }
+            guard found.count + pending.count <= 8 else { throw unsupported("more than 8 terms in the embeddings' sum", n) }
         }
-        let n = node(p)
-        if n.opType == "Gather", n.inputs.count == 2, floatConstant(n.inputs[0], rank: 2) != nil {
-            try checkAxis0(n)
-            return [n]
-        }
-        if n.opType == "Add" { return try tableLookups(n.inputs[0]) + (try tableLookups(n.inputs[1])) }
-        throw unsupported("expected an embedding-table Gather in the embeddings' sum", n)
+        return found
     }
 
     /// True when `indices` count 0, 1, 2... (positions), false when they are all 0 or come from a
@@ -438,7 +459,7 @@ final class OnnxBert: CheckpointTensors {
         }
         // Which projection is which: the scores multiply query (slot 0) by key (slot 1); the
         // context multiplies the probabilities by value (slot 1).
-        var reached: [(node: OnnxModel.Node, slot: Int, mm: OnnxModel.Node)] = []
+        var reached: [(node: OnnxModel.Node, slot: Int, projection: Int)] = []
         for (i, mm) in projections.enumerated() {
             let (out, shape) = try dense(mm, p + "projection\(i)")
             guard shape == [hidden, hidden] else { throw unsupported("layer \(l): a projection of dims \(shape)", mm) }
@@ -447,7 +468,7 @@ final class OnnxBert: CheckpointTensors {
             if heads == 0 { heads = hs } else if heads != hs {
                 throw unsupported("layer \(l) has \(hs) heads, an earlier one \(heads)", product)
             }
-            reached.append((product, slot, mm))
+            reached.append((product, slot, i))
         }
         let products = Dictionary(grouping: reached, by: { $0.node.outputs[0] })
         guard products.count == 2, let scores = products.values.first(where: { $0.count == 2 }),
@@ -458,7 +479,7 @@ final class OnnxBert: CheckpointTensors {
         }
         for (entry, role) in [(q, "query"), (k, "key"), (context[0], "value")] {
             for part in ["weight", "bias"] {
-                parameters[p + "attention.self.\(role).\(part)"] = parameters.removeValue(forKey: p + "projection\(reached.firstIndex { $0.mm.label == entry.mm.label }!).\(part)")
+                parameters[p + "attention.self.\(role).\(part)"] = parameters.removeValue(forKey: p + "projection\(entry.projection).\(part)")
             }
         }
         // scores / sqrt(head size) + mask -> Softmax -> the context product.
