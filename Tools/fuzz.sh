@@ -8,7 +8,7 @@
 #   Tools/fuzz.sh TARGET minimize FILE minimise a crashing input (writes FILE.min)
 #   Tools/fuzz.sh TARGET build         build only; prints the binary's path
 #
-# Targets: model safetensors json vocab tokenizer lines http request index.
+# Targets: model safetensors json vocab tokenizer lines http request index onnx.
 # The harness (Tests/Fuzz/TARGET.swift) is compiled with every Swift source of the library into one
 # module (so internal names are visible), with swiftc -sanitize=fuzzer,address; CKernels' C files
 # with clang -fsanitize=address,fuzzer-no-link. Builds are cached by content. All output goes to
@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/.build/fuzz
-TARGETS=(model safetensors json vocab tokenizer lines http request index)
+TARGETS=(model safetensors json vocab tokenizer lines http request index onnx)
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
 usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: fetches the real model if missing, runs every Swift test against it in an
+# The one test command: fetches the real models if missing (all-MiniLM-L6-v2, and
+# paraphrase-MiniLM-L3-v2 as a float ONNX export), runs every Swift test against them in an
 # optimised build (and fails if any real-model test was skipped), runs the C kernel driver on this
 # CPU, then the ARM kernels under qemu (Tools/test-arm.sh) and the ARM speed model's check
 # (Benchmarks/arm/model.sh --check: installs llvm-19 and qemu-user from Debian when missing).
@@ -8,6 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 model_dir=$("$root/Tools/fetch_model.sh" all-MiniLM-L6-v2)
 export EDGEBERT_MODEL_DIR="$model_dir"
+onnx_model=$("$root/Tools/fetch_model.sh" --weights paraphrase-MiniLM-L3-v2)
+export EDGEBERT_ONNX_MODEL="$onnx_model"
 
 echo "== C kernels on this CPU (every supported path against the scalar twin)"
 mkdir -p .build/kernel-driver
@@ -26,7 +29,7 @@ if grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && ! gr
     .build/kernel-driver/driver-avxvnni-evex --also avxvnni | grep avxvnni
 fi
 
-echo "== swift test (release, with EDGEBERT_MODEL_DIR=$model_dir)"
+echo "== swift test (release, with EDGEBERT_MODEL_DIR=$model_dir, EDGEBERT_ONNX_MODEL=$onnx_model)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
@@ -34,7 +37,8 @@ swift test -c release -Xswiftc -enable-testing --disable-swift-testing 2>&1 | te
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "test.sh: swift test failed" >&2; exit "$status"; }
-if grep -q "RealModelTests.*skipped" "$log"; then
+# RealModelTests (MiniLM-L6) and OnnxRealModelTests (MiniLM-L3 through ONNX) must all have run.
+if grep -qE "(RealModelTests|OnnxRealModelTests).*skipped" "$log"; then
     echo "test.sh: a real-model test was skipped" >&2
     exit 1
 fi

@@ -5,11 +5,13 @@ import EdgeBERT
 
 enum QuantizeCommand {
     static let spec = CommandSpec(
-        name: "quantize", usage: "quantize HF_DIR -o MODEL [--dtype int8|f32] [--keep-float PATTERN]...",
-        summary: "Convert a Hugging Face BERT folder (config.json, vocab.txt, model.safetensors, sentence-transformers\nconfigs) into one self-contained EdgeBERT model file.",
+        name: "quantize", usage: "quantize HF_DIR|MODEL.onnx -o MODEL [--vocab FILE] [--dtype int8|f32] [--keep-float PATTERN]...",
+        summary: "Convert a Hugging Face BERT folder (config.json, vocab.txt, model.safetensors, sentence-transformers\nconfigs), or a float ONNX export of BERT (its weights mapped by following the graph), into one\nself-contained EdgeBERT model file.",
         options: [
             OptionSpec(names: ["-o", "--output"], value: "MODEL", help: "The model file to write (written atomically)"),
             OptionSpec(names: ["--dtype"], value: "TYPE", help: "int8 (default) or f32 (the float reference)"),
+            OptionSpec(names: ["--vocab"], value: "FILE", help: "The WordPiece vocab.txt of an ONNX export (default: vocab.txt beside the .onnx file)"),
+            OptionSpec(names: ["--max-seq-length"], value: "N", help: "The longest input in tokens (default: the model's; 128 for an ONNX export)"),
             OptionSpec(names: ["--keep-float"], value: "PATTERN", help: "Keep dense layers whose name contains PATTERN in f32", repeats: true),
             OptionSpec(names: ["--smoothing"], value: "ALPHA", help: "SmoothQuant strength 0...1 (default: chosen per input by measurement; 0: off)"),
             OptionSpec(names: ["--calibration"], value: "FILE", help: "Calibration texts, one per line (default: a built-in set)"),
@@ -21,7 +23,7 @@ enum QuantizeCommand {
     static func run(_ args: [String]) throws(EdgeBERTError) {
         let a = try Arguments(args, spec: spec)
         if a.wantsHelp { say(spec.help); return }
-        guard a.positionals.count == 1 else { throw .usage("quantize", "needs exactly one HF_DIR (got \(a.positionals.count))") }
+        guard a.positionals.count == 1 else { throw .usage("quantize", "needs exactly one HF_DIR or MODEL.onnx (got \(a.positionals.count))") }
         let out = try a.required("--output")
         var options = Converter.Options()
         if let d = a.value("--dtype") {
@@ -33,6 +35,8 @@ enum QuantizeCommand {
             }
         }
         options.keepFloat = a.all("--keep-float")
+        options.vocabPath = a.value("--vocab")
+        options.maxSequenceLength = try a.int("--max-seq-length", 2...65536)
         if let alpha = try a.double("--smoothing", 0...1) { options.smoothing = Float(alpha) }
         if let e = try a.double("--max-error", 0...10) { options.maxOutputError = e }
         if let file = a.value("--calibration") { options.calibrationTexts = try Input.texts(positionals: [], file: file) }

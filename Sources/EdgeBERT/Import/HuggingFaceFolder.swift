@@ -30,13 +30,7 @@ struct HuggingFaceFolder {
         }
 
         guard fileExists(file("vocab.txt")) else { throw .data(path, "no vocab.txt: the WordPiece vocabulary is needed") }
-        let vocabBytes = try readWholeFile(file("vocab.txt"))
-        var vocab = vocabBytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line -> String in
-            var l = line[...]
-            if l.last == 0x0D { l = l.dropLast() }
-            return String(decoding: l, as: UTF8.self)
-        }
-        if vocab.last == "" { vocab.removeLast() }
+        let vocab = try readVocabulary(file("vocab.txt"))
         self.vocab = vocab
 
         func optionalObject(_ name: String) throws(EdgeBERTError) -> JSONObject {

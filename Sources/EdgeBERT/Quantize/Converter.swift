@@ -21,6 +21,11 @@ public struct Converter {
         /// A matrix whose int8 output error on the calibration inputs is above this stays f32
         /// (0: never).
         public var maxOutputError: Double = 0.05
+        /// The WordPiece vocabulary of an ONNX export (nil: vocab.txt beside the .onnx file).
+        public var vocabPath: String? = nil
+        /// The longest input in tokens the model file records (nil: the checkpoint's own; an
+        /// ONNX export, which does not record one, gets 128).
+        public var maxSequenceLength: Int? = nil
         /// Called as the conversion moves on: the share done (0...1) and the current step.
         public var progress: (@Sendable (Double, String) -> Void)? = nil
         /// The defaults.
@@ -60,14 +65,15 @@ public struct Converter {
         public var smoothed: Bool
     }
 
-    /// Converts `hfDir` and writes `outPath` atomically. Refuses an output that would replace a
+    /// Converts `hfDir` (a Hugging Face folder, or a float ONNX export of BERT: a `.onnx` file, see
+    /// `Options.vocabPath`) and writes `outPath` atomically. Refuses an output that would replace a
     /// file of the checkpoint; checks every weight (finite, plausible) and the memory the
     /// conversion needs before anything is written; scratch files live beside the output only
     /// while it runs and are removed on every exit path (signals included, see `SignalCleanup`).
     @discardableResult
     public static func convert(hfDir: String, outPath: String, options: Options) throws(EdgeBERTError) -> Report {
-        let folder = try HuggingFaceFolder(path: hfDir)
-        try refuseOverwritingCheckpoint(hfDir: hfDir, outPath: outPath)
+        let folder = try Checkpoint.open(hfDir, vocabPath: options.vocabPath, maxSequenceLength: options.maxSequenceLength)
+        try folder.refuseOverwriting(outPath)
         let source = try SourceWeights(folder: folder)
         try source.checkMemory()
         try source.checkValues()
@@ -94,18 +100,9 @@ public struct Converter {
         return Report(layers: report, alphas: options.alphas, smoothed: stats != nil)
     }
 
-    /// An output that already exists inside the checkpoint folder (model.safetensors, vocab.txt,
-    /// ...) is refused: converting must never destroy its own source.
-    static func refuseOverwritingCheckpoint(hfDir: String, outPath: String) throws(EdgeBERTError) {
-        guard let dir = realPath(hfDir), fileExists(outPath), let out = realPath(outPath) else { return }
-        if out.hasPrefix(dir.hasSuffix("/") ? dir : dir + "/") {
-            throw .usage(outPath, "is a file of the checkpoint being converted (\(hfDir)): refusing to overwrite it (write the model elsewhere)")
-        }
-    }
-
     /// Runs the float model over the calibration texts: per-channel activation ranges, and the
     /// float embeddings the quantised candidates are measured against.
-    static func calibrate(_ folder: HuggingFaceFolder, _ source: SourceWeights, texts: [String],
+    static func calibrate(_ folder: Checkpoint, _ source: SourceWeights, texts: [String],
                           scratchPath: String) throws(EdgeBERTError) -> (ActivationStats, [[Float]]) {
         var f32 = Options()
         f32.dtype = .f32
@@ -126,7 +123,7 @@ public struct Converter {
     /// Chooses the smoothing strength of each input kind by measurement: coordinate search over a
     /// few alphas, scoring each candidate model by the mean plus the min cosine of its calibration
     /// embeddings against the float model's.
-    static func searchAlphas(_ folder: HuggingFaceFolder, _ source: SourceWeights, options: Options,
+    static func searchAlphas(_ folder: Checkpoint, _ source: SourceWeights, options: Options,
                              stats: ActivationStats, texts: [String], reference: [[Float]],
                              scratchPath: String) throws(EdgeBERTError) -> [Float] {
         var trial = options
@@ -261,13 +258,13 @@ public struct Converter {
 
 /// The checkpoint's tensors by their names without any `bert.` prefix (resolved once, here).
 struct SourceWeights {
-    let file: SafetensorsFile
+    let file: any CheckpointTensors
     let prefix: String
 
-    init(folder: HuggingFaceFolder) throws(EdgeBERTError) {
-        file = try folder.openWeights()
-        prefix = file.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
-        guard file.tensors[prefix + "embeddings.word_embeddings.weight"] != nil else {
+    init(folder: Checkpoint) throws(EdgeBERTError) {
+        file = try folder.openTensors()
+        prefix = file.has("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        guard file.has(prefix + "embeddings.word_embeddings.weight") else {
             throw .data(file.path, "no embeddings.word_embeddings.weight (nor bert.…): not a BERT checkpoint")
         }
     }
@@ -280,7 +277,7 @@ struct SourceWeights {
     /// Every float tensor finite and within `maxMagnitude`, or an error naming the tensor,
     /// before anything is computed or written.
     func checkValues() throws(EdgeBERTError) {
-        for name in file.tensors.keys.sorted() where SafetensorsFile.isFloat(file.tensors[name]!.dtype) {
+        for (name, _) in file.floatTensorShapes {
             if let (i, v) = try file.firstImplausibleValue(name, limit: Self.maxMagnitude) {
                 throw .data(file.path, "tensor \(name) holds \(v) at index \(i): weights must be finite and within ±\(Int(Self.maxMagnitude)) (a corrupt checkpoint?)")
             }
@@ -291,7 +288,7 @@ struct SourceWeights {
     /// copy, packed int8 and the file image); refuse up front when the address-space or data
     /// limit (ulimit -v / -d) cannot hold that, rather than trap on a failed allocation.
     func checkMemory() throws(EdgeBERTError) {
-        let floats = file.tensors.values.reduce(0) { $0 + checkedProduct($1.shape) }
+        let floats = file.floatTensorShapes.reduce(0) { $0 + checkedProduct($1.shape) }
         let need = floats * 4 * 3 + file.fileSize + 64 << 20
         for (resource, name) in [(RLIMIT_AS, "address space (ulimit -v)"), (RLIMIT_DATA, "data size (ulimit -d)")] {
             var lim = rlimit()
