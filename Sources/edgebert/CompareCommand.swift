@@ -8,7 +8,7 @@ enum CompareCommand {
         name: "compare", usage: "compare -m MODEL --reference MODEL_OR_HF_DIR [TEXT... | -i FILE] [--min-cosine X] [--json]",
         summary: """
         Run the same texts through MODEL and a float reference (an f32 model file, or a Hugging Face
-        folder converted on the fly) and report how close the embeddings are, ending with a verdict.
+        folder or float ONNX export converted on the fly) and report how close the embeddings are, ending with a verdict.
         Texts: the arguments, else -i FILE, else stdin when it is not a terminal, else the texts
         `quantize` calibrates on.
 
@@ -21,7 +21,8 @@ enum CompareCommand {
           drift         mean hidden-state cosine after each layer: where the error grows
         """,
         options: RuntimeOptions.specs + [
-            OptionSpec(names: ["--reference"], value: "REF", help: "f32 model file or Hugging Face folder"),
+            OptionSpec(names: ["--reference"], value: "REF", help: "f32 model file, Hugging Face folder or float ONNX export"),
+            OptionSpec(names: ["--vocab"], value: "FILE", help: "The vocab.txt of an ONNX reference (default: beside it)"),
             OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Read texts from FILE, one per line"),
             OptionSpec(names: ["--min-cosine"], value: "X", help: "Exit 1 when any text's cosine is below X"),
             OptionSpec(names: ["--json"], value: nil, help: "One JSON object instead of the table"),
@@ -38,10 +39,11 @@ enum CompareCommand {
         let model = try RuntimeOptions.embedder(a)
         var temp: TemporaryFile? = nil
         var st = stat()
-        if stat(refPath, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+        if stat(refPath, &st) == 0 && ((st.st_mode & S_IFMT) == S_IFDIR || refPath.hasSuffix(".onnx")) {
             temp = TemporaryFile(path: "/tmp/edgebert-reference-\(getpid()).ebm")
             var o = Converter.Options()
             o.dtype = .f32
+            o.vocabPath = a.value("--vocab")
             try Converter.convert(hfDir: refPath, outPath: temp!.path, options: o)
         }
         let tempPath = temp?.path

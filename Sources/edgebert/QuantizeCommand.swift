@@ -66,16 +66,19 @@ enum QuantizeCommand {
         let model = try ModelFile(path: out)
         say("wrote \(out): \(model.file.bytes.count) bytes, \(model.entries.count) tensors, \(model.header.weightDType) weights")
         if options.dtype == .i8 && !a.flag("--no-check") {
-            say(try check(model, hfDir: a.positionals[0], texts: options.calibrationTexts ?? Converter.builtInCalibrationTexts).verdict("int8"))
+            say(try check(model, hfDir: a.positionals[0], options: options).verdict("int8"))
         }
     }
 
-    /// The written int8 model against the same checkpoint in f32 (converted to a temporary file)
-    /// on the calibration texts.
-    static func check(_ model: ModelFile, hfDir: String, texts: [String]) throws(EdgeBERTError) -> Accuracy {
+    /// The written int8 model against the same checkpoint in f32 (converted to a temporary file,
+    /// with the same vocabulary and max length) on the calibration texts.
+    static func check(_ model: ModelFile, hfDir: String, options: Converter.Options) throws(EdgeBERTError) -> Accuracy {
         let temp = TemporaryFile(path: model.path + ".reference-\(getpid())")
+        let texts = options.calibrationTexts ?? Converter.builtInCalibrationTexts
         var o = Converter.Options()
         o.dtype = .f32
+        o.vocabPath = options.vocabPath
+        o.maxSequenceLength = options.maxSequenceLength
         _ = try Converter.convert(hfDir: hfDir, outPath: temp.path, options: o)
         let accuracy = try Accuracy(model: try Embedder(model: model), reference: try Embedder(modelPath: temp.path), texts: texts)
         withExtendedLifetime(temp) {}
