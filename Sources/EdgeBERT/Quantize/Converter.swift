@@ -16,6 +16,9 @@ public struct Converter {
         public var smoothing: Float? = nil
         /// Alpha per input kind (attention input, context, FFN input, FFN hidden), set by convert.
         var alphas: [Float] = [0.5, 0.5, 0.5, 0.5]
+        /// Weights rounded with error feedback on the calibration inputs (`ErrorFeedback`); false:
+        /// to nearest. The smoothing search scores candidates rounded to nearest (faster).
+        var errorFeedback = true
         /// Calibration texts; nil: the built-in set.
         public var calibrationTexts: [String]? = nil
         /// A matrix whose int8 output error on the calibration inputs is above this stays f32
@@ -69,7 +72,9 @@ public struct Converter {
         let folder = try HuggingFaceFolder(path: hfDir)
         try refuseOverwritingCheckpoint(hfDir: hfDir, outPath: outPath)
         let source = try SourceWeights(folder: folder)
-        try source.checkMemory()
+        let c = folder.config
+        try source.checkMemory(calibration: options.dtype == .i8 && options.smoothing != 0
+            ? ActivationStats.bytes(layers: c.layers, hidden: c.hidden, intermediate: c.intermediate) : 0)
         try source.checkValues()
         var stats: ActivationStats? = nil
         var options = options
@@ -120,6 +125,7 @@ public struct Converter {
         embedder.observer = stats
         let reference = try embedder.embed(texts)
         embedder.observer = nil
+        stats.finish()
         return (stats, reference)
     }
 
@@ -130,6 +136,7 @@ public struct Converter {
                              stats: ActivationStats, texts: [String], reference: [[Float]],
                              scratchPath: String) throws(EdgeBERTError) -> [Float] {
         var trial = options
+        trial.errorFeedback = false
         func score(_ alphas: [Float]) throws(EdgeBERTError) -> Double {
             trial.alphas = alphas
             let (tensors, _) = try build(folder.config, source, options: trial, stats: stats)
@@ -210,6 +217,22 @@ public struct Converter {
                     for m in members { smooth[m] = s }
                 }
             }
+            // The inverse factor of each input's H, in the smoothed coordinates (x / s): H_ij / (s_i s_j).
+            var factors: [ActivationStats.Site: [Double]] = [:]
+            func factor(_ i: Int) -> [Double]? {
+                guard options.errorFeedback, let stats, stats.rowCounts[l][sites[i].rawValue] > 0 else { return nil }
+                if let f = factors[sites[i]] { return f }
+                let k = shapes[i][1], s = smooth[i]
+                let h = stats.hessians[l][sites[i].rawValue]
+                var hd = [Double](repeating: 0, count: k * k)
+                for r in 0..<k {
+                    let sr = Double(s?[r] ?? 1)
+                    for c in 0..<k { hd[r * k + c] = Double(h[r * k + c]) / (sr * Double(s?[c] ?? 1)) }
+                }
+                let f = ErrorFeedback.inverseFactor(hd, k: k)
+                factors[sites[i]] = f
+                return f
+            }
             for (i, (name, shape)) in zip(names, shapes).enumerated() {
                 let b = try source.load(name + ".bias", [shape[0]])
                 if keep[i] {
@@ -220,7 +243,7 @@ public struct Converter {
                 }
                 var w = weights[i]
                 if let s = smooth[i] { Smoothing.scaleColumns(&w, n: shape[0], k: shape[1], by: s) }
-                let q = ChannelQuantizer.quantize(w, n: shape[0], k: shape[1])
+                let q = ChannelQuantizer.quantize(w, n: shape[0], k: shape[1], factor: factor(i))
                 let np = roundUp(shape[0], 16)
                 var outputError: Double? = nil
                 if measure, let stats {
@@ -288,11 +311,12 @@ struct SourceWeights {
     }
 
     /// The converter holds the float weights about three times over (source floats, smoothed
-    /// copy, packed int8 and the file image); refuse up front when the address-space or data
+    /// copy, packed int8 and the file image), plus the calibration's second moments
+    /// (`calibration` bytes); refuse up front when the address-space or data
     /// limit (ulimit -v / -d) cannot hold that, rather than trap on a failed allocation.
-    func checkMemory() throws(EdgeBERTError) {
+    func checkMemory(calibration: Int = 0) throws(EdgeBERTError) {
         let floats = file.tensors.values.reduce(0) { $0 + checkedProduct($1.shape) }
-        let need = floats * 4 * 3 + file.fileSize + 64 << 20
+        let need = floats * 4 * 3 + file.fileSize + calibration + 64 << 20
         for (resource, name) in [(RLIMIT_AS, "address space (ulimit -v)"), (RLIMIT_DATA, "data size (ulimit -d)")] {
             var lim = rlimit()
             guard getrlimit(__rlimit_resource_t(resource.rawValue), &lim) == 0, lim.rlim_cur != rlim_t.max else { continue }
