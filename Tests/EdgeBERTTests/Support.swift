@@ -8,12 +8,14 @@ enum Tolerance {
     static let f32Cosine = 0.99999
     /// f32 path vs transformers hidden states, max abs difference per element (tiny model).
     static let f32HiddenAbs: Float = 2e-4
-    /// int8 path vs transformers on MiniLM (issue 6): mean and min cosine over the corpus.
-    static let int8MeanCosine = 0.998
-    static let int8MinCosine = 0.99
+    /// int8 path vs transformers on MiniLM (issue 16): mean and min cosine over the corpus. Every
+    /// kernel path reaches mean 0.99957 and min 0.99793 (Benchmarks/RESULTS.md, "Accuracy levers").
+    static let int8MeanCosine = 0.9995
+    static let int8MinCosine = 0.997
     /// int8 path vs transformers on MiniLM (issue 16): the share of corpus texts whose nearest
     /// neighbour is the same (`neighbourAgreement`).
-    static let int8NeighbourAgreement = 0.92
+    /// Every kernel path reaches 0.969 (10 of 320 texts differ at worst).
+    static let int8NeighbourAgreement = 0.965
     /// Embeddings of two vector levels (AVX-512 / AVX2 / scalar fp32 passes) on the tiny model, max
     /// abs difference per element of a normalised vector: GELU's approximations differ by up to
     /// 1.6e-6 x |x|, and such a difference can flip an 8-bit rounding downstream. (On MiniLM the
