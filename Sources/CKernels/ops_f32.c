@@ -32,6 +32,19 @@ void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, c
     }
 }
 
+void ek_outliers_add_ref(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
+                         int32_t count, float *y, int64_t ldy, int32_t m, int32_t c_begin, int32_t c_end) {
+    for (int32_t r = 0; r < m; r++)
+        for (int32_t c = c_begin; c < c_end; c++) {
+            float v = y[(int64_t)r * ldy + c];
+            for (int32_t j = 0; j < count; j++) {
+                const float p = x[(int64_t)r * ldx + index[j]] * w[(int64_t)j * ldw + c];
+                v += p;
+            }
+            y[(int64_t)r * ldy + c] = v;
+        }
+}
+
 void ek_layernorm_ref(float *x, int64_t ld, int32_t m, int32_t n, const float *gamma, const float *beta,
                       float eps) {
     for (int32_t r = 0; r < m; r++) {

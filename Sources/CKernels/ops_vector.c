@@ -184,6 +184,27 @@ ALWAYS_INLINE void sgemm_body(const float *a, int64_t lda, const float *w, int64
     }
 }
 
+// ek_outliers_add: row by row, one outlier input at a time over the columns (j in order, as the
+// scalar twin); contraction off so that the AVX2 / AVX-512 builds of this body round as it does.
+ALWAYS_INLINE void outliers_body(const float *x, int64_t ldx, const int32_t *index, const float *restrict w, int64_t ldw,
+                                 int32_t count, float *restrict y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {
+#pragma clang fp contract(off)
+    for (int32_t r = 0; r < m; r++) {
+        float *restrict yr = y + (int64_t)r * ldy;
+        const float *xr = x + (int64_t)r * ldx;
+        for (int32_t j = 0; j < count; j++) {
+            const float a = xr[index[j]];
+            const float *restrict wj = w + (int64_t)j * ldw;
+            for (int32_t c = c0; c < c1; c++) yr[c] += a * wj[c];
+        }
+    }
+}
+
+static void outliers_base(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw, int32_t count,
+                          float *y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {
+    outliers_body(x, ldx, index, w, ldw, count, y, ldy, m, c0, c1);
+}
+
 static void sgemm_base(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias, const float *residual,
                        float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
@@ -226,6 +247,10 @@ AVX2 static void sgemm_avx2(const float *a, int64_t lda, const float *w, int64_t
                             const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
 }
+AVX2 static void outliers_avx2(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
+                               int32_t count, float *y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {
+    outliers_body(x, ldx, index, w, ldw, count, y, ldy, m, c0, c1);
+}
 AVX2 static void attention_avx2(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
                                 float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
     attention_body(q, k, v, ld, n, d, scale, mask, kt, scores, out, ldo);
@@ -234,6 +259,10 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
 AVX512 static void sgemm_avx512(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
+}
+AVX512 static void outliers_avx512(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
+                                   int32_t count, float *y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {
+    outliers_body(x, ldx, index, w, ldw, count, y, ldy, m, c0, c1);
 }
 AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int64_t ld, int32_t n, int32_t d,
                                     float scale, const float *mask, float *kt, float *scores, float *out, int64_t ldo) {
@@ -331,6 +360,24 @@ void ek_sgemm_nt_at(int32_t level, const float *a, int64_t lda, const float *w, 
     }
 #endif
     sgemm_base(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end);
+}
+
+void ek_outliers_add(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw, int32_t count,
+                     float *y, int64_t ldy, int32_t m, int32_t c_begin, int32_t c_end) {
+    ek_outliers_add_at(2, x, ldx, index, w, ldw, count, y, ldy, m, c_begin, c_end);
+}
+
+void ek_outliers_add_at(int32_t level, const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
+                        int32_t count, float *y, int64_t ldy, int32_t m, int32_t c_begin, int32_t c_end) {
+    (void)level;
+#if defined(__x86_64__)
+    switch (cap(level)) {
+    case 2: outliers_avx512(x, ldx, index, w, ldw, count, y, ldy, m, c_begin, c_end); return;
+    case 1: outliers_avx2(x, ldx, index, w, ldw, count, y, ldy, m, c_begin, c_end); return;
+    default: break;
+    }
+#endif
+    outliers_base(x, ldx, index, w, ldw, count, y, ldy, m, c_begin, c_end);
 }
 
 float ek_exp_approx(float x) { return exp_poly(x); }

@@ -8,8 +8,8 @@ final class FormatTests: XCTestCase {
         let m = try ModelFile(path: Fixtures.tinyModels.int8)
         XCTAssertEqual(m.header.weightDType, .i8)
         // embeddings: word (+scale), position, type, LN x2; per layer 6 linears x (weight, scale,
-        // colsum, bias, smooth) and 2 LayerNorms x 2.
-        XCTAssertEqual(m.entries.count, 6 + 2 * (6 * 5 + 4))
+        // colsum, bias, smooth, outlier_index, outlier_weight) and 2 LayerNorms x 2.
+        XCTAssertEqual(m.entries.count, 6 + 2 * (6 * 7 + 4))
         let q = try XCTUnwrap(m.entry("encoder.layer.1.intermediate.dense.weight"))
         XCTAssertEqual(q.dtype, .i8Packed)
         XCTAssertEqual(q.shape, [100, 32])

@@ -23,6 +23,24 @@ final class HostileModelTests: XCTestCase {
         }
     }
 
+    /// Outlier inputs (`OutlierColumns`): an index past the input, out of order, or a channel the
+    /// int8 product also counts (smoothing factor not 0) is refused by name.
+    func testOutlierIndicesAreChecked() throws {
+        let m = try ModelFile(path: Fixtures.tinyModels.int8)
+        let name = "encoder.layer.0.output.dense"
+        let index = try XCTUnwrap(m.entry(name + ".outlier_index")), smooth = try XCTUnwrap(m.entry(name + ".smooth"))
+        XCTAssertGreaterThan(index.shape[0], 1)
+        let k = m.config.intermediate
+        func put<T>(_ value: T, at offset: Int, in b: inout [UInt8]) {
+            withUnsafeBytes(of: value) { for (i, byte) in $0.enumerated() { b[offset + i] = byte } }
+        }
+        let first = try m.tensor(name + ".outlier_index", [.i32], index.shape).int32s[0]
+        assertRefused(try crafted { put(Int32(k), at: index.offset, in: &$0) }, contains: "outlier_index holds \(k) at 0")
+        assertRefused(try crafted { put(Int32(-1), at: index.offset + 4, in: &$0) }, contains: "indices must increase")
+        assertRefused(try crafted { put(Float(1), at: smooth.offset + 4 * Int(first), in: &$0) },
+                      contains: "\(name).smooth is 1.0 at outlier channel \(first), expected 0")
+    }
+
     func testHeaderOffsetsNearTwoToTheSixtyFour() throws {
         // 104 table offset, 112 vocabulary offset, 120 vocabulary bytes, 136 data offset, 144 data bytes.
         for field in [104, 112, 120, 136, 144] {

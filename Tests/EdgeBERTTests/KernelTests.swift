@@ -254,6 +254,27 @@ final class FloatOpsTests: XCTestCase {
         }
     }
 
+    /// The outlier inputs' f32 side product at every vector level, bit for bit against its scalar
+    /// twin (products rounded, then added in order), on awkward shapes and column ranges.
+    func testOutliersAddMatchesScalarTwinBitwise() {
+        var rng = KernelTests.Rng(s: 41)
+        for (m, n, k, count) in [(1, 1, 1, 1), (3, 17, 40, 2), (7, 384, 384, 4), (2, 33, 1536, 7), (5, 1536, 384, 16)] {
+            let x = (0..<(m * k)).map { _ in rng.float() * 8 }, w = (0..<(count * n)).map { _ in rng.float() / 10 }
+            let index = (0..<count).map { Int32($0 * (k / count)) }
+            let y0 = (0..<(m * n)).map { _ in rng.float() }
+            for (c0, c1) in [(0, n), (n / 3, n - n / 5)] {
+                var exact = y0
+                ek_outliers_add_ref(x, Int64(k), index, w, Int64(n), Int32(count), &exact, Int64(n), Int32(m), Int32(c0), Int32(c1))
+                for level: Int32 in [0, 1, 2] {
+                    var fast = y0
+                    ek_outliers_add_at(level, x, Int64(k), index, w, Int64(n), Int32(count), &fast, Int64(n), Int32(m),
+                                       Int32(c0), Int32(c1))
+                    XCTAssertEqual(fast, exact, "level \(level) m \(m) n \(n) count \(count) columns \(c0)..<\(c1)")
+                }
+            }
+        }
+    }
+
     /// LayerNorm, vectorised (sums reassociated; AVX-512 takes rows sixteen at a time), against its
     /// scalar twin.
     func testLayerNormMatchesScalarTwin() {

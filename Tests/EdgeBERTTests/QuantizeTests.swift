@@ -45,4 +45,31 @@ final class QuantizeTests: XCTestCase {
         XCTAssertEqual(report.alphas.count, 4)
         XCTAssertTrue(report.alphas.allSatisfy { (0.3...0.8).contains($0) })
     }
+
+    /// The f32 side product of outlier inputs is exact: with every input of every layer an
+    /// outlier, the int8 products are zero and the model computes the float model's sums.
+    func testOutlierInputsAreMultipliedInFloat() throws {
+        let hf = Fixtures.tinyModels.hf
+        let f32 = try ModelFile(path: Fixtures.tinyModels.f32)
+        let c = f32.config
+        var o = Converter.Options()
+        o.outlierChannels = [c.hidden, c.hidden, c.hidden, c.intermediate]
+        let path = TempDir.make("outliers") + "/m.ebm"
+        try Converter.convert(hfDir: hf, outPath: path, options: o)
+        let m = try ModelFile(path: path)
+        let name = "encoder.layer.0.output.dense"
+        XCTAssertEqual(m.entry(name + ".outlier_index")?.shape, [c.intermediate])
+        XCTAssertEqual(m.entry(name + ".outlier_weight")?.shape, [c.intermediate, c.hidden])
+        var options = Embedder.Options()
+        options.int8Attention = false
+        let all = try Embedder(model: m, options: options), float = try Embedder(model: f32)
+        for t in ["the man was here", "he was, she is!"] {
+            XCTAssertGreaterThan(cosine(try all.embed(t), try float.embed(t)), Tolerance.f32Cosine)
+        }
+        // The default: a few FFN-hidden inputs of every layer, with a smoothing factor of 0.
+        let d = try ModelFile(path: Fixtures.tinyModels.int8)
+        let index = try d.tensor(name + ".outlier_index", [.i32], [Converter.Options().outlierChannels[3]]).int32s
+        let smooth = try d.tensor(name + ".smooth", [.f32], [c.intermediate]).floats
+        XCTAssertEqual(smooth[Int(index[0])], 0)
+    }
 }

@@ -66,13 +66,17 @@ final class RealModelTests: XCTestCase {
             var o = Embedder.Options()
             o.int8Attention = int8Attention
             let e = try Embedder(modelPath: try models().int8, options: o)
-            let cos = try texts.enumerated().map { cosine(try e.embed($0.element), g[$0.offset]) }
+            let embeddings = try texts.map { try e.embed($0) }
+            let cos = embeddings.enumerated().map { cosine($0.element, g[$0.offset]) }
             let mean = cos.reduce(0, +) / Double(cos.count)
             let worst = cos.enumerated().min { $0.element < $1.element }!
+            let nn = neighbourAgreement(embeddings, g)
             print("MiniLM int8 (\(int8Attention ? "int8" : "fp32") attention) vs sentence-transformers: mean cosine \(mean), "
-                  + "min \(worst.element) (text \(worst.offset + 1)), kernel \(e.kernelName)")
+                  + "min \(worst.element) (text \(worst.offset + 1)), 1st percentile \(percentile(cos, 0.01)), "
+                  + "nearest-neighbour agreement \(nn), kernel \(e.kernelName)")
             XCTAssertGreaterThanOrEqual(mean, Tolerance.int8MeanCosine)
             XCTAssertGreaterThanOrEqual(worst.element, Tolerance.int8MinCosine, "text \(worst.offset + 1): \(texts[worst.offset])")
+            XCTAssertGreaterThanOrEqual(nn, Tolerance.int8NeighbourAgreement)
             means.append(mean)
         }
         XCTAssertNotEqual(means[0], means[1], "--float-attention changed nothing")
@@ -86,11 +90,15 @@ final class RealModelTests: XCTestCase {
             var o = Embedder.Options()
             o.kernel = String(cString: path.pointee.name)
             let e = try Embedder(modelPath: try models().int8, options: o)
-            let cos = try e.embed(texts).enumerated().map { cosine($0.element, g[$0.offset]) }
+            let embeddings = try e.embed(texts)
+            let cos = embeddings.enumerated().map { cosine($0.element, g[$0.offset]) }
             let mean = cos.reduce(0, +) / Double(cos.count)
-            print("MiniLM int8, path \(e.kernelName) (level \(path.pointee.level)): mean cosine \(mean), min \(cos.min()!)")
+            let nn = neighbourAgreement(embeddings, g)
+            print("MiniLM int8, path \(e.kernelName) (level \(path.pointee.level)): mean cosine \(mean), min \(cos.min()!), "
+                  + "1st percentile \(percentile(cos, 0.01)), nearest-neighbour agreement \(nn)")
             XCTAssertGreaterThanOrEqual(mean, Tolerance.int8MeanCosine, e.kernelName)
             XCTAssertGreaterThanOrEqual(cos.min()!, Tolerance.int8MinCosine, e.kernelName)
+            XCTAssertGreaterThanOrEqual(nn, Tolerance.int8NeighbourAgreement, e.kernelName)
         }
     }
 

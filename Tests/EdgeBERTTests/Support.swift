@@ -8,9 +8,14 @@ enum Tolerance {
     static let f32Cosine = 0.99999
     /// f32 path vs transformers hidden states, max abs difference per element (tiny model).
     static let f32HiddenAbs: Float = 2e-4
-    /// int8 path vs transformers on MiniLM (issue 6): mean and min cosine over the corpus.
-    static let int8MeanCosine = 0.998
-    static let int8MinCosine = 0.99
+    /// int8 path vs transformers on MiniLM (issue 16): mean and min cosine over the corpus. Every
+    /// kernel path reaches mean 0.99957 and min 0.99793 (Benchmarks/RESULTS.md, "Accuracy levers").
+    static let int8MeanCosine = 0.9995
+    static let int8MinCosine = 0.997
+    /// int8 path vs transformers on MiniLM (issue 16): the share of corpus texts whose nearest
+    /// neighbour is the same (`neighbourAgreement`).
+    /// Every kernel path reaches 0.969 (10 of 320 texts differ at worst).
+    static let int8NeighbourAgreement = 0.965
     /// Embeddings of two vector levels (AVX-512 / AVX2 / scalar fp32 passes) on the tiny model, max
     /// abs difference per element of a normalised vector: GELU's approximations differ by up to
     /// 1.6e-6 x |x|, and such a difference can flip an 8-bit rounding downstream. (On MiniLM the
@@ -84,6 +89,33 @@ func cosine(_ a: [Float], _ b: [Float]) -> Double {
         dot += Double(a[i]) * Double(b[i]); na += Double(a[i]) * Double(a[i]); nb += Double(b[i]) * Double(b[i])
     }
     return dot / max((na * nb).squareRoot(), 1e-30)
+}
+
+/// The share of texts whose nearest neighbour over the set (itself excluded) is the same for the
+/// candidate embeddings as for the reference: the candidate's top-1 counts as the same when the
+/// reference finds it as close as its own top-1, to `tie` (texts with the same token ids, such as
+/// several all-[UNK] emoji lines, tie exactly in float, and any of them is right).
+/// Benchmarks/accuracy.py computes the same figure.
+func neighbourAgreement(_ candidate: [[Float]], _ reference: [[Float]], tie: Double = 1e-5) -> Double {
+    precondition(candidate.count == reference.count && candidate.count > 1)
+    let a = candidate.map(normalized), r = reference.map(normalized)
+    var agree = 0
+    for i in a.indices {
+        var bestA = -Double.infinity, pick = 0, bestR = -Double.infinity
+        for j in a.indices where j != i {
+            let sa = cosine(a[i], a[j]), sr = cosine(r[i], r[j])
+            if sa > bestA { bestA = sa; pick = j }
+            bestR = max(bestR, sr)
+        }
+        if cosine(r[i], r[pick]) >= bestR - tie { agree += 1 }
+    }
+    return Double(agree) / Double(a.count)
+}
+
+/// The value below which a share p of `values` lies (nearest rank, as numpy's "lower").
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(p * Double(sorted.count - 1)))]
 }
 
 func normalized(_ v: [Float]) -> [Float] {

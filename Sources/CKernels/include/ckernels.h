@@ -99,6 +99,13 @@ void ek_sgemm_nt(const float *a, int64_t lda, const float *w, int64_t ldw, const
                  const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
                  int32_t n_begin, int32_t n_end);
 
+/// The f32 side product of an int8 layer's outlier inputs, after its int8 product:
+/// y[r][c] += sum_j x[r][index[j]] * w[j][c] for rows r < m and columns [c_begin, c_end), j in
+/// order, each product rounded then added (no fused multiply-add): every level gives the same bits.
+/// w [count][ldw] row-major. Vectorised over c; _ref is its scalar twin.
+void ek_outliers_add(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw, int32_t count,
+                     float *y, int64_t ldy, int32_t m, int32_t c_begin, int32_t c_end);
+
 /// dot(a, b) over n floats.
 float ek_dot_f32(const float *a, const float *b, int32_t n);
 
@@ -169,6 +176,9 @@ void ek_attention_head_at(int32_t level, const float *q, const float *k, const f
 void ek_sgemm_nt_at(int32_t level, const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                     const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
                     int32_t n_begin, int32_t n_end);
+
+void ek_outliers_add_at(int32_t level, const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
+                        int32_t count, float *y, int64_t ldy, int32_t m, int32_t c_begin, int32_t c_end);
 
 /// CRC32C (Castagnoli) continuing from crc (0 to start); hardware path when the CPU has one.
 uint32_t ek_crc32c(uint32_t crc, const void *data, size_t n);

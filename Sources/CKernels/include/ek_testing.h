@@ -31,6 +31,8 @@ const struct ek_kernel *ek_kernel_best_for(int32_t features);
 void ek_quantize_rows_ref(const float *x, int64_t ldx, int32_t m, int32_t k, int32_t kp, const float *sm,
                           int8_t *q, int64_t ldq, float *scales, float *mins, int32_t unsigned_a);
 /// The scalar twin of ek_sgemm_nt.
+void ek_outliers_add_ref(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
+                         int32_t count, float *y, int64_t ldy, int32_t m, int32_t c_begin, int32_t c_end);
 void ek_sgemm_nt_ref(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                      const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k,
                      int32_t n_begin, int32_t n_end);

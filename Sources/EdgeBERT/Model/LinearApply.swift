@@ -31,10 +31,25 @@ struct LinearRunner {
             p.panel_begin = Int32(panels.lowerBound)
             p.panel_end = Int32(panels.upperBound)
             kernel.pointee.gemm(&p)
+            if let o = layer.outliers {
+                o.add(level: kernel.pointee.level, m: m, x: x, ldx: ldx, y: y, ldy: ldy,
+                      columns: min(panels.lowerBound * 16, layer.n)..<min(panels.upperBound * 16, layer.n), n: layer.n)
+            }
         case let .f32(weight):
             let n0 = min(panels.lowerBound * 16, layer.n), n1 = min(panels.upperBound * 16, layer.n)
             ek_sgemm_nt_at(kernel.pointee.level, x, Int64(ldx), weight, Int64(layer.k), layer.bias, residual, y, Int64(ldy),
                         Int32(m), Int32(layer.n), Int32(layer.k), Int32(n0), Int32(n1))
         }
+    }
+}
+
+extension OutlierColumns {
+    /// y[r][c] += sum_j x[r][index[j]] * weight[j][c] for c in `columns`, after the int8 product
+    /// (its bias and residual included): the same float operations on every kernel path.
+    func add(level: Int32, m: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+             columns: Range<Int>, n: Int) {
+        guard !columns.isEmpty else { return }
+        ek_outliers_add_at(level, x, Int64(ldx), index, weight, Int64(n), Int32(count), y, Int64(ldy), Int32(m),
+                           Int32(columns.lowerBound), Int32(columns.upperBound))
     }
 }

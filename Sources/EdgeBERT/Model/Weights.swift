@@ -1,5 +1,15 @@
 import CKernels
 
+/// The few input channels of an int8 layer computed in f32 beside the int8 product (their int8
+/// weight columns are zero and their smoothing factor 0, so they take no part in the 8-bit
+/// rounding): y[., c] += sum_j x[., index[j]] * weight[j][c]. Chosen by `quantize` as the inputs
+/// with the widest calibration range, which would otherwise set the 8-bit step of every row.
+struct OutlierColumns: @unchecked Sendable {
+    let index: UnsafePointer<Int32>   // [count], strictly increasing, < k
+    let weight: UnsafePointer<Float>  // [count][n]
+    let count: Int
+}
+
 /// A dense layer y = x W^T + b as stored: int8 packed with per-channel scales and column sums, or
 /// f32 row-major (the float reference, or a layer kept in float).
 struct Linear: @unchecked Sendable {
@@ -17,6 +27,8 @@ struct Linear: @unchecked Sendable {
     /// SmoothQuant: [k] per-channel factors the activations are multiplied by before quantising
     /// (the stored weights were divided by the same factors). nil: none.
     let smooth: UnsafePointer<Float>?
+    /// Input channels computed in f32 (int8 layers only). nil: none.
+    let outliers: OutlierColumns?
 
     var kp: Int { roundUp(k, 4) }
     var panels: Int { roundUp(n, 16) / 16 }
@@ -33,11 +45,38 @@ struct Linear: @unchecked Sendable {
                             colsum: try file.tensor(name + ".colsum", [.i32], [np]).int32s)
             bias = try file.tensor(name + ".bias", [.f32], [np]).floats
             smooth = file.has(name + ".smooth") ? try file.tensor(name + ".smooth", [.f32], [k]).floats : nil
+            outliers = try Self.outliers(file, name, n: n, k: k, smooth: smooth)
         } else {
             storage = .f32(weight: w.floats)
             bias = try file.tensor(name + ".bias", [.f32], [n]).floats
             smooth = nil
+            outliers = nil
         }
+    }
+
+    /// `name.outlier_index` (i32 [m]) and `name.outlier_weight` (f32 [m, n]), checked: every
+    /// index inside the input, increasing, and its smoothing factor 0 (else the channel would be
+    /// counted twice).
+    static func outliers(_ file: ModelFile, _ name: String, n: Int, k: Int, smooth: UnsafePointer<Float>?)
+        throws(EdgeBERTError) -> OutlierColumns? {
+        guard let e = file.entry(name + ".outlier_index") else { return nil }
+        guard e.shape.count == 1, (1...k).contains(e.shape[0]) else {
+            throw .data(file.path, "tensor \(name).outlier_index has shape \(e.shape), expected [1...\(k)]")
+        }
+        let m = e.shape[0]
+        let index = try file.tensor(name + ".outlier_index", [.i32], [m]).int32s
+        let weight = try file.tensor(name + ".outlier_weight", [.f32], [m, n]).floats
+        guard let smooth else { throw .data(file.path, "tensor \(name).outlier_index needs \(name).smooth") }
+        for j in 0..<m {
+            let c = Int(index[j])
+            guard c >= 0, c < k, j == 0 || c > Int(index[j - 1]) else {
+                throw .data(file.path, "tensor \(name).outlier_index holds \(c) at \(j): indices must increase and lie in 0..<\(k)")
+            }
+            guard smooth[c] == 0 else {
+                throw .data(file.path, "tensor \(name).smooth is \(smooth[c]) at outlier channel \(c), expected 0")
+            }
+        }
+        return OutlierColumns(index: index, weight: weight, count: m)
     }
 }
 

@@ -10,25 +10,37 @@ struct QuantizedMatrix {
 }
 
 enum ChannelQuantizer {
-    /// Symmetric int8 per output channel: scale = max|w| / 127, q = round(w / scale) in [-127, 127].
-    /// w: [n][k] row-major.
-    static func quantize(_ w: [Float], n: Int, k: Int) -> QuantizedMatrix {
+    /// Symmetric int8 per output channel: scale = max|w| / 127, q = round(w / scale) in [-127, 127],
+    /// or, given the inverse factor of the calibration inputs' H (`ErrorFeedback.inverseFactor`),
+    /// rounded with error feedback. w: [n][k] row-major.
+    static func quantize(_ w: [Float], n: Int, k: Int, factor: [Double]? = nil) -> QuantizedMatrix {
         let np = roundUp(n, 16), kp = roundUp(k, 4)
-        var q = [Int8](repeating: 0, count: n * k)
         var scales = [Float](repeating: 0, count: np)
-        var colsums = [Int32](repeating: 0, count: np)
-        var errSq = 0.0, normSq = 0.0
+        var inverses = [Float](repeating: 0, count: n)
         for row in 0..<n {
             var amax: Float = 0
             for c in 0..<k { amax = max(amax, abs(w[row * k + c])) }
-            let scale = amax / 127
-            let inv: Float = amax > 0 ? 127 / amax : 0
-            scales[row] = scale
+            scales[row] = amax / 127
+            inverses[row] = amax > 0 ? 127 / amax : 0
+        }
+        var q: [Int8]
+        if let factor {
+            q = ErrorFeedback.round(w, n: n, k: k, scales: scales, factor: factor)
+        } else {
+            q = [Int8](repeating: 0, count: n * k)
+            for row in 0..<n {
+                let inv = inverses[row]
+                for c in 0..<k { q[row * k + c] = Int8(max(-127, min(127, (w[row * k + c] * inv).rounded(.toNearestOrEven)))) }
+            }
+        }
+        var colsums = [Int32](repeating: 0, count: np)
+        var errSq = 0.0, normSq = 0.0
+        for row in 0..<n {
+            let scale = scales[row]
             var sum: Int32 = 0
             for c in 0..<k {
                 let x = w[row * k + c]
-                let v = Int32(max(-127, min(127, (x * inv).rounded(.toNearestOrEven))))
-                q[row * k + c] = Int8(v)
+                let v = Int32(q[row * k + c])
                 sum += v
                 let d = Double(x) - Double(Float(v) * scale)
                 errSq += d * d

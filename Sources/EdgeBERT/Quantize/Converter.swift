@@ -16,6 +16,15 @@ public struct Converter {
         public var smoothing: Float? = nil
         /// Alpha per input kind (attention input, context, FFN input, FFN hidden), set by convert.
         var alphas: [Float] = [0.5, 0.5, 0.5, 0.5]
+        /// Weights rounded with error feedback on the calibration inputs (`ErrorFeedback`); false:
+        /// to nearest. The smoothing search scores candidates rounded to nearest (faster).
+        var errorFeedback = true
+        /// How many input channels of each kind (attention input, context, FFN input, FFN hidden)
+        /// skip the 8-bit rounding and are multiplied in f32 beside the int8 product: those with
+        /// the widest calibration range (`OutlierColumns`).
+        /// Measured on MiniLM (Benchmarks/RESULTS.md, "Accuracy levers"): one widest input per kind
+        /// catches BERT's outlier dimensions, four for the FFN hidden input.
+        var outlierChannels: [Int] = [1, 1, 1, 4]
         /// Calibration texts; nil: the built-in set.
         public var calibrationTexts: [String]? = nil
         /// A matrix whose int8 output error on the calibration inputs is above this stays f32
@@ -75,7 +84,9 @@ public struct Converter {
         let folder = try Checkpoint.open(hfDir, vocabPath: options.vocabPath, maxSequenceLength: options.maxSequenceLength)
         try folder.refuseOverwriting(outPath)
         let source = try SourceWeights(folder: folder)
-        try source.checkMemory()
+        let c = folder.config
+        try source.checkMemory(calibration: options.dtype == .i8 && options.smoothing != 0
+            ? ActivationStats.bytes(layers: c.layers, hidden: c.hidden, intermediate: c.intermediate) : 0)
         try source.checkValues()
         var stats: ActivationStats? = nil
         var options = options
@@ -117,6 +128,7 @@ public struct Converter {
         embedder.observer = stats
         let reference = try embedder.embed(texts)
         embedder.observer = nil
+        stats.finish()
         return (stats, reference)
     }
 
@@ -127,6 +139,7 @@ public struct Converter {
                              stats: ActivationStats, texts: [String], reference: [[Float]],
                              scratchPath: String) throws(EdgeBERTError) -> [Float] {
         var trial = options
+        trial.errorFeedback = false
         func score(_ alphas: [Float]) throws(EdgeBERTError) -> Double {
             trial.alphas = alphas
             let (tensors, _) = try build(folder.config, source, options: trial, stats: stats)
@@ -207,6 +220,36 @@ public struct Converter {
                     for m in members { smooth[m] = s }
                 }
             }
+            // The inputs with the widest calibration range, per input kind, computed in f32.
+            var outlierChannels: [[Int]] = Array(repeating: [], count: 6)
+            if let stats {
+                for i in 0..<6 where !keep[i] {
+                    let count = options.outlierChannels[sites[i].rawValue]
+                    guard count > 0 else { continue }
+                    let r = stats.ranges(layer: l, site: sites[i])
+                    outlierChannels[i] = Array((0..<r.count).sorted { (r[$0], $1) > (r[$1], $0) }.prefix(count)).sorted()
+                }
+            }
+            // The inverse factor of each input's H, in the smoothed coordinates (x / s): H_ij / (s_i s_j),
+            // the outlier channels left out (their int8 weights are zero).
+            var factors: [ActivationStats.Site: [Double]] = [:]
+            func factor(_ i: Int) -> [Double]? {
+                guard options.errorFeedback, let stats, stats.rowCounts[l][sites[i].rawValue] > 0 else { return nil }
+                if let f = factors[sites[i]] { return f }
+                let k = shapes[i][1], s = smooth[i]
+                let h = stats.hessians[l][sites[i].rawValue]
+                var hd = [Double](repeating: 0, count: k * k)
+                for r in 0..<k {
+                    let sr = Double(s?[r] ?? 1)
+                    for c in 0..<k { hd[r * k + c] = Double(h[r * k + c]) / (sr * Double(s?[c] ?? 1)) }
+                }
+                for o in outlierChannels[i] {
+                    for c in 0..<k { hd[o * k + c] = 0; hd[c * k + o] = 0 }
+                }
+                let f = ErrorFeedback.inverseFactor(hd, k: k)
+                factors[sites[i]] = f
+                return f
+            }
             for (i, (name, shape)) in zip(names, shapes).enumerated() {
                 let b = try source.load(name + ".bias", [shape[0]])
                 if keep[i] {
@@ -217,13 +260,22 @@ public struct Converter {
                 }
                 var w = weights[i]
                 if let s = smooth[i] { Smoothing.scaleColumns(&w, n: shape[0], k: shape[1], by: s) }
-                let q = ChannelQuantizer.quantize(w, n: shape[0], k: shape[1])
+                // Outlier inputs: zero here (int8 product), exact in the f32 side product.
+                let outliers = outlierChannels[i]
+                for c in outliers { for row in 0..<shape[0] { w[row * shape[1] + c] = 0 } }
+                let q = ChannelQuantizer.quantize(w, n: shape[0], k: shape[1], factor: factor(i))
                 let np = roundUp(shape[0], 16)
+                // What the runtime multiplies each input by before rounding: 1/s, 0 for outliers.
+                var runtimeSmooth = smooth[i].map { $0.map { 1 / $0 } }
+                if !outliers.isEmpty {
+                    if runtimeSmooth == nil { runtimeSmooth = [Float](repeating: 1, count: shape[1]) }
+                    for c in outliers { runtimeSmooth![c] = 0 }
+                }
                 var outputError: Double? = nil
                 if measure, let stats {
                     let x = stats.samples[l][sites[i].rawValue]
-                    let err = OutputError.measure(x: x, weights: weights[i], quantized: q, smooth: smooth[i],
-                                                  n: shape[0], k: shape[1])
+                    let err = OutputError.measure(x: x, weights: weights[i], quantized: q, smooth: runtimeSmooth,
+                                                  outliers: outliers, n: shape[0], k: shape[1])
                     outputError = err
                     if options.maxOutputError > 0 && err > options.maxOutputError {
                         tensors.append(PendingTensor(name: name + ".weight", floats: weights[i], shape: shape))
@@ -239,8 +291,18 @@ public struct Converter {
                 tensors.append(PendingTensor(name: name + ".colsum", dtype: .i32, shape: [np],
                                              data: q.colsums.withUnsafeBytes { Array($0) }))
                 tensors.append(PendingTensor(name: name + ".bias", floats: b + [Float](repeating: 0, count: np - b.count), shape: [np]))
-                if let s = smooth[i] {
-                    tensors.append(PendingTensor(name: name + ".smooth", floats: s.map { 1 / $0 }, shape: [shape[1]]))
+                if let s = runtimeSmooth {
+                    tensors.append(PendingTensor(name: name + ".smooth", floats: s, shape: [shape[1]]))
+                }
+                if !outliers.isEmpty {
+                    let n = shape[0], k = shape[1]
+                    var side = [Float](repeating: 0, count: outliers.count * n)  // [m][n]
+                    for (j, c) in outliers.enumerated() {
+                        for r in 0..<n { side[j * n + r] = weights[i][r * k + c] }
+                    }
+                    tensors.append(PendingTensor(name: name + ".outlier_index", dtype: .i32, shape: [outliers.count],
+                                                 data: outliers.map { Int32($0) }.withUnsafeBytes { Array($0) }))
+                    tensors.append(PendingTensor(name: name + ".outlier_weight", floats: side, shape: [outliers.count, n]))
                 }
                 report.append(LayerReport(name: name, shape: shape, stored: .i8Packed, relativeError: q.relativeError,
                                           outputError: outputError))
@@ -285,11 +347,12 @@ struct SourceWeights {
     }
 
     /// The converter holds the float weights about three times over (source floats, smoothed
-    /// copy, packed int8 and the file image); refuse up front when the address-space or data
+    /// copy, packed int8 and the file image), plus the calibration's second moments
+    /// (`calibration` bytes); refuse up front when the address-space or data
     /// limit (ulimit -v / -d) cannot hold that, rather than trap on a failed allocation.
-    func checkMemory() throws(EdgeBERTError) {
+    func checkMemory(calibration: Int = 0) throws(EdgeBERTError) {
         let floats = file.floatTensorShapes.reduce(0) { $0 + checkedProduct($1.shape) }
-        let need = floats * 4 * 3 + file.fileSize + 64 << 20
+        let need = floats * 4 * 3 + file.fileSize + calibration + 64 << 20
         for (resource, name) in [(RLIMIT_AS, "address space (ulimit -v)"), (RLIMIT_DATA, "data size (ulimit -d)")] {
             var lim = rlimit()
             guard getrlimit(__rlimit_resource_t(resource.rawValue), &lim) == 0, lim.rlim_cur != rlim_t.max else { continue }

@@ -4,9 +4,11 @@ import CKernels
 /// ||Y_int8 - Y_f32|| / ||Y_f32|| with Y_f32 = X W^T and Y_int8 the runtime's arithmetic
 /// (smoothing, 8-bit activations per row, int8 weights per channel).
 enum OutputError {
-    /// x: sampled input rows [rows][k]; weights: the original [n][k].
+    /// x: sampled input rows [rows][k]; weights: the original [n][k]; smooth: what the runtime
+    /// multiplies the inputs by before rounding (the stored `.smooth`); outliers: the inputs
+    /// multiplied in f32 instead (`OutlierColumns`).
     static func measure(x: [Float], weights: [Float], quantized q: QuantizedMatrix, smooth: [Float]?,
-                        n: Int, k: Int) -> Double {
+                        outliers: [Int] = [], n: Int, k: Int) -> Double {
         let rows = x.count / k
         guard rows > 0, let kernel = ek_kernel_select(nil) else { return 0 }
         let kp = roundUp(k, 4), np = roundUp(n, 16)
@@ -14,8 +16,7 @@ enum OutputError {
         ek_sgemm_nt(x, Int64(k), weights, Int64(k), nil, nil, &yRef, Int64(n), Int32(rows), Int32(n), Int32(k), 0, Int32(n))
         var xq = [Int8](repeating: 0, count: rows * kp)
         var scales = [Float](repeating: 0, count: rows), mins = [Float](repeating: 0, count: rows)
-        let inverse = smooth.map { $0.map { 1 / $0 } }  // the runtime multiplies by 1/s
-        inverse.withOptionalPointer { sm in
+        smooth.withOptionalPointer { sm in
             ek_quantize_rows(x, Int64(k), Int32(rows), Int32(k), Int32(kp), sm, &xq, Int64(kp), &scales, &mins,
                              kernel.pointee.unsigned_a)
         }
@@ -39,6 +40,11 @@ enum OutputError {
                         }
                     }
                 }
+            }
+        }
+        for r in 0..<rows {
+            for c in outliers {
+                for j in 0..<n { y[r * n + j] += x[r * k + c] * weights[j * k + c] }
             }
         }
         var err = 0.0, norm = 0.0
