@@ -143,7 +143,11 @@ final class SearchTests: XCTestCase {
         h.closeFile()
         var index = try SearchIndex(path: path)
         XCTAssertEqual(index.count, 5_000)
+        let open = index
         try Self.write(path, b, dims: dims, keepsFloat: true, append: true, lineBase: 5_000)
+        // An index open during the append goes on answering from what it mapped.
+        let old = try Array(a[(77 * dims)..<(78 * dims)]).withUnsafeBufferPointer { try open.search($0, count: 1, k: 1)[0][0] }
+        XCTAssertEqual(old.position, 77)
         index = try SearchIndex(path: path)
         XCTAssertEqual(index.count, 5_300)
         XCTAssertEqual(index.linesRead, 5_300)

@@ -61,6 +61,15 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// For a file that may only grow while in use (a search index being appended to): throws when
+    /// a read hit a vanished page, or the file is now shorter than its first `length` bytes.
+    /// `what` names the file in the message ("the index").
+    public func checkPrefixIntact(_ length: Int, what: String) throws(EdgeBERTError) {
+        var st = stat()
+        if ek_mapguard_faulted(guardSlot) == 0 && fstat(fd, &st) == 0 && Int(st.st_size) >= length { return }
+        throw .data(path, "\(what) was truncated while in use; the results would be wrong (reopen it)")
+    }
+
     /// Tells the kernel that the bytes [offset, offset + count) are read at random (one embedding
     /// row per token): no read-ahead and no fault-around, so only the rows a text uses become
     /// resident. Best effort.

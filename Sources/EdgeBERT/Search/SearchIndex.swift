@@ -18,7 +18,9 @@ public struct SearchHit: Sendable, Equatable {
 
 /// An index file opened for search: mapped read-only, never read whole. Opening checks the
 /// header, the newest valid commit and every segment header (bounds and checksums); a text's
-/// offsets are checked when it is read. Immutable after opening: share it between threads.
+/// offsets are checked when it is read. Immutable after opening: share it between threads. An
+/// `index --append` while it is open adds past what it maps: it goes on answering from the
+/// vectors committed when it was opened (reopen to see the new ones).
 ///
 /// Search is exact over the int8 vectors: the queries are quantised as the encoder quantises its
 /// activations and multiplied with the index's vectors, which are stored as the GEMM's packed
@@ -40,6 +42,8 @@ public final class SearchIndex: @unchecked Sendable {
     struct Segment { let offset: Int; let header: SegmentHeader; let sections: IndexLayout.Sections; let first: Int }
     let file: MappedFile
     let segments: [Segment]
+    /// Bytes of the file the committed index spans (an append adds past them).
+    let committedEnd: Int
     private let kernel: UnsafePointer<ek_kernel>
 
     /// Opens and checks `path`; `kernel` forces a kernel path as `Embedder.Options.kernel` does.
@@ -70,6 +74,7 @@ public final class SearchIndex: @unchecked Sendable {
             throw .data(path, "the segments hold \(total) vectors in \(offset) bytes, the commit record says \(commit.vectors) in \(limit): corrupt")
         }
         self.segments = segments
+        committedEnd = limit
         count = total
         linesRead = Int(commit.lines)
         if let name = kernel ?? getenv("EDGEBERT_KERNEL").map({ String(cString: $0) }) {
@@ -89,7 +94,7 @@ public final class SearchIndex: @unchecked Sendable {
                 throw .data(path, "segment at offset \(s.offset): checksum mismatch: the index is corrupt")
             }
         }
-        try file.checkIntact()
+        try file.checkPrefixIntact(committedEnd, what: "the index")
     }
 
     /// The top `k` texts for each query: queries [m][dims] floats (normalised here). k must lie
@@ -162,7 +167,7 @@ public final class SearchIndex: @unchecked Sendable {
             }
             first += g
         }
-        try file.checkIntact()
+        try file.checkPrefixIntact(committedEnd, what: "the index")
         return out
     }
 
