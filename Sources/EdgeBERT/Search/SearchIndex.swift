@@ -108,7 +108,9 @@ public final class SearchIndex: @unchecked Sendable {
         let group = 8
         var unit = [Float](repeating: 0, count: group * D)        // [group][D] normalised queries
         var qa = [Int8](repeating: 0, count: group * kp)          // [group][kp] quantised
-        var aScale = [Float](repeating: 0, count: group), aMin = [Float](repeating: 0, count: group)
+        // Row scales and minimums of the quantised queries: at stable addresses for the kernel.
+        let aScale = UnsafeMutablePointer<Float>.allocate(capacity: group), aMin = UnsafeMutablePointer<Float>.allocate(capacity: group)
+        defer { aScale.deallocate(); aMin.deallocate() }
         var scores = [Float](repeating: 0, count: group * IndexLayout.block)  // [group][block]
         var heaps = (0..<group).map { _ in TopK(capacity: pool) }
         var out: [[SearchHit]] = []
@@ -123,7 +125,7 @@ public final class SearchIndex: @unchecked Sendable {
                 for i in 0..<D { unit[r * D + i] *= inv }
                 heaps[r].reset()
             }
-            ek_quantize_rows_at(k0.level, unit, Int64(D), Int32(g), Int32(D), Int32(kp), nil, &qa, Int64(kp), &aScale, &aMin, k0.unsigned_a)
+            ek_quantize_rows_at(k0.level, unit, Int64(D), Int32(g), Int32(D), Int32(kp), nil, &qa, Int64(kp), aScale, aMin, k0.unsigned_a)
             for s in segments {
                 let base = file.bytes.baseAddress! + s.offset
                 let sec = s.sections
@@ -133,7 +135,7 @@ public final class SearchIndex: @unchecked Sendable {
                         p.a = a.baseAddress
                         p.b = (base + sec.packed).assumingMemoryBound(to: Int8.self)
                         p.a_scale = UnsafePointer(aScale)
-                        p.a_min = UnsafePointer(aMin)
+                        p.a_min = UnsafePointer(aMin)   // allocated above: no temporary
                         p.b_scale = (base + sec.scales).assumingMemoryBound(to: Float.self)
                         p.b_colsum = (base + sec.colsums).assumingMemoryBound(to: Int32.self)
                         p.c = c.baseAddress
