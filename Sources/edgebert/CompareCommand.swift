@@ -66,7 +66,6 @@ enum CompareCommand {
             vm.append(x); vr.append(y)
         }
         var accuracy = Accuracy(texts: texts, model: vm, reference: vr)
-        let cosines = accuracy.cosines
         // Drift layer by layer: mean over texts of the mean token cosine of the hidden states.
         let H = model.config.hidden
         for t in texts {
@@ -79,19 +78,13 @@ enum CompareCommand {
             }
         }
         // Agreement of the pairwise similarity matrices (Pearson over the upper triangle).
-        var simM: [Double] = [], simR: [Double] = []
-        if texts.count > 1 {
-            for i in 0..<texts.count { for j in (i + 1)..<texts.count { simM.append(cosineSimilarity(vm[i], vm[j])); simR.append(cosineSimilarity(vr[i], vr[j])) } }
-        }
-        let corr = pearson(simM, simR)
+        let corr = pearson(accuracy.similarities.model, accuracy.similarities.reference)
         if let w = layerCos.enumerated().dropFirst().min(by: { $0.element < $1.element }) { accuracy.worstLayer = (w.offset, w.element) }
         let label = model.model.header.weightDType == .f32 ? "this model" : "int8"
         let verdict = accuracy.verdict(label)
-        let sorted = cosines.sorted()
-        let mean = cosines.reduce(0, +) / Double(cosines.count)
-        let p1 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.01))]
+        let mean = accuracy.mean, lowest = accuracy.lowest.cosine, p1 = accuracy.p1
         if a.flag("--json") {
-            say("{\"texts\":\(texts.count),\"cosine_mean\":\(mean),\"cosine_min\":\(sorted[0]),\"cosine_p1\":\(p1),"
+            say("{\"texts\":\(texts.count),\"cosine_mean\":\(mean),\"cosine_min\":\(lowest),\"cosine_p1\":\(p1),"
                 + "\"max_abs_error\":\(maxAbs),\"similarity_correlation\":\(corr.map { "\($0)" } ?? "null"),"
                 + "\"neighbour_agreement\":\(accuracy.neighbourAgreement.map { "\($0)" } ?? "null"),"
                 + "\"layer_cosine\":[\(layerCos.map { "\($0)" }.joined(separator: ","))],\"kernel\":\"\(model.kernelName)\","
@@ -104,7 +97,7 @@ enum CompareCommand {
                 say("per text, worst first:")
                 for line in accuracy.perText() { say(line) }
             }
-            say("cosine     mean \(fixed(mean, 6))   min \(fixed(sorted[0], 6))   1st percentile \(fixed(p1, 6))")
+            say("cosine     mean \(fixed(mean, 6))   min \(fixed(lowest, 6))   1st percentile \(fixed(p1, 6))")
             if let nn = accuracy.neighbourAgreement { say("neighbours \(fixed(nn * 100, 1))% of texts keep their most similar text") }
             say("max |err|  \(fixed(Double(maxAbs), 6))")
             if let corr { say("similarity matrix correlation \(fixed(corr, 6))") }
@@ -112,8 +105,8 @@ enum CompareCommand {
             for (l, c) in layerCos.enumerated() { say("  layer \(l)".padding(12) + fixed(c, 6)) }
             say(verdict)
         }
-        if let minCos, sorted[0] < minCos {
-            throw .data("compare", "min cosine \(fixed(sorted[0], 6)) is below --min-cosine \(minCos)")
+        if let minCos, lowest < minCos {
+            throw .data("compare", "min cosine \(fixed(lowest, 6)) is below --min-cosine \(minCos)")
         }
     }
 

@@ -50,14 +50,10 @@ enum PcaCommand {
         try fit.write(model: embedder.model, to: out)
         // What it costs: the kept texts through the new model's projection, and cut to N.
         let n = kept.count / H
-        var projected = [Float](repeating: 0, count: n * dims), cut = [Float](repeating: 0, count: n * dims)
+        var projected: [Float] = [], cut: [Float] = []
         for i in 0..<n {
-            for r in 0..<dims {
-                var dot: Float = 0
-                for k in 0..<H { dot += fit.axes[r * H + k] * (kept[i * H + k] - fit.mean[k]) }
-                projected[i * dims + r] = dot
-                cut[i * dims + r] = kept[i * H + r]
-            }
+            projected += fit.project(kept[(i * H)..<((i + 1) * H)])
+            cut += kept[(i * H)..<(i * H + dims)]
         }
         let explained = fit.explained.reduce(0, +)
         let viaPCA = similarityFidelity(full: kept, fullDims: H, reduced: projected, reducedDims: dims)

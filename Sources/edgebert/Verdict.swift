@@ -8,6 +8,8 @@ struct Accuracy {
     let cosines: [Double]
     /// Share of texts whose most similar other text is the same under both models (nil below 3 texts).
     let neighbourAgreement: Double?
+    /// Pairwise cosine similarities of the texts under each model (upper triangle, row by row).
+    let similarities: (model: [Double], reference: [Double])
     /// Lowest hidden-state cosine after a layer, and that layer (nil when not measured).
     var worstLayer: (layer: Int, cosine: Double)? = nil
 
@@ -29,22 +31,28 @@ struct Accuracy {
     init(texts: [String], model a: [[Float]], reference b: [[Float]]) {
         self.texts = texts
         cosines = zip(a, b).map { cosineSimilarity($0, $1) }
-        neighbourAgreement = Self.agreement(a, b)
+        similarities = (Self.pairwise(a), Self.pairwise(b))
+        neighbourAgreement = texts.count < 3 ? nil : Self.agreement(similarities.model, similarities.reference, count: texts.count)
     }
 
-    /// Nearest other text under each set of vectors; the share that agree.
-    static func agreement(_ a: [[Float]], _ b: [[Float]]) -> Double? {
-        guard a.count >= 3 else { return nil }
-        func nearest(_ v: [[Float]], _ i: Int) -> Int {
+    /// Cosine similarity of every pair i < j, row by row (the upper triangle).
+    static func pairwise(_ v: [[Float]]) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(v.count * (v.count - 1) / 2)
+        for i in v.indices { for j in (i + 1)..<v.count { out.append(cosineSimilarity(v[i], v[j])) } }
+        return out
+    }
+
+    /// Nearest other text under each set of pairwise similarities; the share that agree.
+    static func agreement(_ a: [Double], _ b: [Double], count n: Int) -> Double {
+        // Pair (i, j), i < j, sits at i * n - i * (i + 1) / 2 + j - i - 1 of the upper triangle.
+        func at(_ i: Int, _ j: Int) -> Int { let (p, q) = i < j ? (i, j) : (j, i); return p * n - p * (p + 1) / 2 + q - p - 1 }
+        func nearest(_ s: [Double], _ i: Int) -> Int {
             var best = -1, score = -Double.infinity
-            for j in v.indices where j != i {
-                let s = cosineSimilarity(v[i], v[j])
-                if s > score { score = s; best = j }
-            }
+            for j in 0..<n where j != i && s[at(i, j)] > score { score = s[at(i, j)]; best = j }
             return best
         }
-        let same = a.indices.filter { nearest(a, $0) == nearest(b, $0) }.count
-        return Double(same) / Double(a.count)
+        return Double((0..<n).filter { nearest(a, $0) == nearest(b, $0) }.count) / Double(n)
     }
 
     /// One line: how far from float, and what to do about it. `label` names the model ("int8").

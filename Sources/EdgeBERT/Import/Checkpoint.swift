@@ -94,11 +94,6 @@ struct Checkpoint {
         guard vocab.count == bert.vocabSize else {
             throw .data(vocabFile, "\(vocab.count) tokens, the model's word table has \(bert.vocabSize) rows: not this model's vocabulary")
         }
-        let index = Dictionary(vocab.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        func id(_ t: String) throws(EdgeBERTError) -> Int {
-            guard let i = index[t] else { throw .data(vocabFile, "special token \(t) is not in the vocabulary") }
-            return i
-        }
         // tokenizer_config.json beside the vocabulary says how to normalise; without one, a
         // vocabulary with capitalised words is cased, else uncased (bert-base-uncased's defaults).
         let tokConfig = (vocabFile.lastIndex(of: "/").map { String(vocabFile[...$0]) } ?? "") + "tokenizer_config.json"
@@ -112,8 +107,7 @@ struct Checkpoint {
             layerNormEps: bert.layerNormEps, activation: bert.activation, tokenizer: options,
             pooling: bert.pooling, normalize: bert.normalize,
             maxSequenceLength: maxSequenceLength ?? min(onnxMaxSequenceLength, bert.maxPositions),
-            special: SpecialTokens(cls: try id("[CLS]"), sep: try id("[SEP]"), pad: try id("[PAD]"), unk: try id("[UNK]"),
-                                   mask: index["[MASK]"] ?? 0))
+            special: try specialTokens(vocab: vocab, tokenizerConfig: tok, vocabFile: vocabFile))
         try config.validate(path)
         return Checkpoint(path: path, config: config, vocab: vocab, folder: nil,
                           files: [path, vocabFile] + bert.model.externalFiles.keys.sorted(),

@@ -68,15 +68,7 @@ struct HuggingFaceFolder {
             }
         }
 
-        let vocabIndex = Dictionary(vocab.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        func id(_ token: String?, _ fallback: String) throws(EdgeBERTError) -> Int {
-            let t = token ?? fallback
-            guard let i = vocabIndex[t] else { throw .data(file("vocab.txt"), "special token \(t) is not in the vocabulary") }
-            return i
-        }
-        let special = SpecialTokens(cls: try id(try tok.string("cls_token"), "[CLS]"), sep: try id(try tok.string("sep_token"), "[SEP]"),
-                                    pad: try id(try tok.string("pad_token"), "[PAD]"), unk: try id(try tok.string("unk_token"), "[UNK]"),
-                                    mask: vocabIndex[try tok.string("mask_token") ?? "[MASK]"] ?? 0)
+        let special = try specialTokens(vocab: vocab, tokenizerConfig: tok, vocabFile: file("vocab.txt"))
         let maxPositions = try need("max_position_embeddings")
         var maxSeq = maxPositions
         if let m = try st.int("max_seq_length") { maxSeq = min(m, maxPositions) }
@@ -103,4 +95,17 @@ struct HuggingFaceFolder {
         guard fileExists(p) else { throw .data(path, "no model.safetensors (pytorch_model.bin is not read: convert it to safetensors first)") }
         return try SafetensorsFile(path: p)
     }
+}
+
+/// The special tokens' ids in `vocab`: the tokens a tokenizer_config.json names (`cls_token`,
+/// ...), else BERT's `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`; all but [MASK] must be there.
+func specialTokens(vocab: [String], tokenizerConfig tok: JSONObject, vocabFile: String) throws(EdgeBERTError) -> SpecialTokens {
+    let index = Dictionary(vocab.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    func id(_ key: String, _ fallback: String) throws(EdgeBERTError) -> Int {
+        let t = try tok.string(key) ?? fallback
+        guard let i = index[t] else { throw .data(vocabFile, "special token \(t) is not in the vocabulary") }
+        return i
+    }
+    return SpecialTokens(cls: try id("cls_token", "[CLS]"), sep: try id("sep_token", "[SEP]"), pad: try id("pad_token", "[PAD]"),
+                         unk: try id("unk_token", "[UNK]"), mask: index[try tok.string("mask_token") ?? "[MASK]"] ?? 0)
 }

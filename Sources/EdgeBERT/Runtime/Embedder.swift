@@ -227,11 +227,16 @@ public final class Embedder {
     /// `Self.windowed` for a text past the max length when windows are on (nothing packed).
     private func tokenize(_ text: String, at row: Int) throws(EdgeBERTError) -> Int {
         let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids + row)
-        if n == maxLength && (long == .window || !truncate), let full = fullCountPastMax(text) {
-            if long == .window { return Self.windowed }
+        if long == .window && n == maxLength && fullCountPastMax(text) != nil { return Self.windowed }
+        try refusePastMax(text, tokens: n)
+        return n
+    }
+
+    /// With truncation off, a text that filled the max length and is longer is an error.
+    private func refusePastMax(_ text: String, tokens n: Int) throws(EdgeBERTError) {
+        if !truncate && n == maxLength, let full = fullCountPastMax(text) {
             throw .data("text", "\(full) tokens, past the max length of \(maxLength) (truncation is off)")
         }
-        return n
     }
 
     /// What the packers return for an item embedded as windows.
@@ -303,9 +308,7 @@ public final class Embedder {
     /// off): for the tools that read hidden states.
     private func single(_ text: String) throws(EdgeBERTError) -> PackedBatch {
         let n = tokenizer.encode(text, maxTokens: maxLength, into: state.ids)
-        if !truncate && n == maxLength, let full = fullCountPastMax(text) {
-            throw .data("text", "\(full) tokens, past the max length of \(maxLength) (truncation is off)")
-        }
+        try refusePastMax(text, tokens: n)
         state.seqStart[0] = 0
         state.seqLength[0] = Int32(n)
         return PackedBatch(ids: state.ids, starts: state.seqStart, lengths: state.seqLength, count: 1, rows: n)

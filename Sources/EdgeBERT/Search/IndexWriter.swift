@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CKernels
 
 /// Streams vectors and their texts into an index file (layout: `IndexLayout`), a block of 4,096
 /// at a time, in memory that does not grow with the input:
@@ -29,9 +28,7 @@ public final class IndexWriter {
 
     // The block being filled.
     private var filled = 0
-    private var rows: [Int8]          // [block][dims] int8
-    private var scales: [Float]       // [block]
-    private var floats: [Float]       // [block][dims] unit vectors (when the index keeps them)
+    private var floats: [Float]       // [block][dims] unit vectors
     private var lines: [UInt64]       // [block]
     private var textEnds: [UInt64]    // [block] end of each text in `texts`
     private var texts: [UInt8] = []
@@ -44,9 +41,7 @@ public final class IndexWriter {
         self.identity = identity
         header = identity.encode()
         let block = IndexLayout.block, dims = identity.dims
-        rows = [Int8](repeating: 0, count: block * dims)
-        scales = [Float](repeating: 0, count: block)
-        floats = identity.keepsFloat ? [Float](repeating: 0, count: block * dims) : []
+        floats = [Float](repeating: 0, count: block * dims)
         lines = [UInt64](repeating: 0, count: block)
         textEnds = [UInt64](repeating: 0, count: block)
         if append {
@@ -123,17 +118,7 @@ public final class IndexWriter {
         var ss: Float = 0
         for x in vector { ss += x * x }
         let inv: Float = ss > 0 ? 1 / ss.squareRoot() : 0
-        var peak: Float = 0
-        for x in vector { peak = max(peak, abs(x * inv)) }
-        let scale = peak / 127
-        let qs: Float = scale > 0 ? 1 / scale : 0
-        let at = filled * D
-        for i in 0..<D {
-            let v = vector[i] * inv
-            rows[at + i] = Int8(max(-127, min(127, (v * qs).rounded())))
-            if identity.keepsFloat { floats[at + i] = v }
-        }
-        scales[filled] = scale
+        for i in 0..<D { floats[filled * D + i] = vector[i] * inv }
         lines[filled] = UInt64(lineBase + line)
         texts.append(contentsOf: text.utf8)
         textEnds[filled] = UInt64(texts.count)
@@ -141,24 +126,20 @@ public final class IndexWriter {
         if filled == IndexLayout.block { try flush() }
     }
 
-    /// Writes the block being filled as one segment past the end.
+    /// Writes the block being filled as one segment past the end: its vectors quantised as the
+    /// converter quantises a weight matrix (symmetric int8 per row, packed for the GEMM).
     private func flush() throws(EdgeBERTError) {
         guard filled > 0 else { return }
         let id = identity, D = id.dims
+        let q = ChannelQuantizer.quantize(Array(floats[0..<(filled * D)]), n: filled, k: D)
         let sec = IndexLayout.Sections(count: filled, dims: D, kp: id.kp, hasF32: id.keepsFloat, textBytes: texts.count)
         segment.removeAll(keepingCapacity: true)
         segment.append(contentsOf: repeatElement(0, count: sec.total))
         segment.withUnsafeMutableBytes { s in
             let base = s.baseAddress!
-            rows.withUnsafeBufferPointer { ek_pack_b($0.baseAddress!, Int32(filled), Int32(D), base.advanced(by: sec.packed).assumingMemoryBound(to: Int8.self)) }
-            let sc = base.advanced(by: sec.scales).assumingMemoryBound(to: Float.self)
-            let cs = base.advanced(by: sec.colsums).assumingMemoryBound(to: Int32.self)
-            for v in 0..<filled {
-                sc[v] = scales[v]
-                var sum: Int32 = 0
-                for i in 0..<D { sum += Int32(rows[v * D + i]) }
-                cs[v] = sum
-            }
+            q.packed.withUnsafeBytes { base.advanced(by: sec.packed).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            q.scales.withUnsafeBytes { base.advanced(by: sec.scales).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            q.colsums.withUnsafeBytes { base.advanced(by: sec.colsums).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             if id.keepsFloat {
                 floats.withUnsafeBytes { f in s.baseAddress!.advanced(by: sec.floats).copyMemory(from: f.baseAddress!, byteCount: 4 * filled * D) }
             }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Principal component analysis of embeddings, streamed: `add` each vector (sum and second moment
 /// accumulated in Double, [H] and [H][H]), then `fit(dims:)` solves the eigenvectors (cyclic
 /// Jacobi: exact to rounding, a few seconds at H = 768) and keeps the `dims` axes of largest
@@ -48,6 +50,16 @@ public struct PCA {
         public let mean: [Float]
         /// Each axis's share of the total variance.
         public let explained: [Double]
+
+        /// v [width] on the axes: [dims] = axes . (v - mean), what the written model's
+        /// `Projection` computes after pooling.
+        public func project(_ v: ArraySlice<Float>) -> [Float] {
+            let H = mean.count
+            let x = zip(v, mean).map { $0 - $1 }
+            return axes.withUnsafeBufferPointer { w in
+                x.withUnsafeBufferPointer { xv in (0..<(w.count / H)).map { ek_dot_f32(w.baseAddress! + $0 * H, xv.baseAddress!, Int32(H)) } }
+            }
+        }
 
         /// Writes a copy of `model` that carries this projection after pooling (`Projection`):
         /// every tensor, the config and the vocabulary as they were, plus the axes and the mean.
