@@ -152,37 +152,101 @@ ALWAYS_INLINE void attention_body(const float *q, const float *k, const float *v
 }
 
 // The float reference matmul, NT layout: C[m][n] = A[m][:] . W[n][:] (+ bias, + residual), for
-// columns [n0, n1). 2 rows x 4 columns a block, 16-lane partial sums over K.
-#define SG_LANES 16
-ALWAYS_INLINE void sgemm_body(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
-                              const float *residual, float *c, int64_t ldc, int32_t m, int32_t k,
-                              int32_t n0, int32_t n1) {
-    const int32_t k16 = k / SG_LANES * SG_LANES;
-    for (int32_t j0 = n0; j0 < n1; j0 += 4) {
-        const int32_t cols = n1 - j0 < 4 ? n1 - j0 : 4;
-        const float *wr[4];
-        for (int c4 = 0; c4 < 4; c4++) wr[c4] = w + (int64_t)(c4 < cols ? j0 + c4 : j0) * ldw;
-        for (int32_t i0 = 0; i0 < m; i0 += 2) {
-            const int32_t rows = m - i0 < 2 ? m - i0 : 2;
-            const float *ar[2] = {a + (int64_t)i0 * lda, a + (int64_t)(rows == 2 ? i0 + 1 : i0) * lda};
-            float acc[2][4][SG_LANES] = {{{0}}};
-            for (int32_t kk = 0; kk < k16; kk += SG_LANES)
-                for (int r = 0; r < 2; r++)
-                    for (int c4 = 0; c4 < 4; c4++)
-                        for (int l = 0; l < SG_LANES; l++) acc[r][c4][l] += ar[r][kk + l] * wr[c4][kk + l];
-            for (int r = 0; r < rows; r++)
-                for (int c4 = 0; c4 < cols; c4++) {
-                    float sum = 0.0f;
-                    for (int l = 0; l < SG_LANES; l++) sum += acc[r][c4][l];
-                    for (int32_t kk = k16; kk < k; kk++) sum += ar[r][kk] * wr[c4][kk];
-                    const int32_t col = j0 + c4;
-                    float v = sum + (bias ? bias[col] : 0.0f);
-                    if (residual) v += residual[(int64_t)(i0 + r) * ldc + col];
-                    c[(int64_t)(i0 + r) * ldc + col] = v;
-                }
+// columns [n0, n1). BLIS-style: COLS columns of W at a time are copied, K-major, into a panel on
+// the stack ([SG_KC][COLS], at most 32 KiB), then ROWS rows x COLS columns of C stay in registers
+// while each A element is broadcast against the panel's row (one FMA a register and K step, no
+// horizontal sums). K runs in blocks of SG_KC: the first block's sums get the bias and the
+// residual, and are stored; the later blocks load C and add to it. Each tile reads its residual
+// just before writing the same elements, so residual may be c itself (the encoder's x += dense(h)).
+// ROWS and COLS are set per instantiation by its register file (SG_MR_*, SG_NR_*, below).
+#define SG_NR_MAX 32
+#define SG_KC 256
+
+// panel[t][c] = W[j0 + c][k0 + t] for c < cols, 0 past them: COLS rows of W read side by side,
+// 16 floats of each at a time, written as 16 panel rows.
+ALWAYS_INLINE void sgemm_pack(const float *w, int64_t ldw, int32_t j0, int32_t cols, int32_t k0, int32_t kc,
+                              float *restrict panel, const int COLS) {
+    const float *src[COLS];
+    for (int c = 0; c < COLS; c++) src[c] = w + (int64_t)(j0 + (c < cols ? c : 0)) * ldw + k0;
+    int32_t t = 0;
+    for (; t + 16 <= kc; t += 16) {
+        float block[COLS][16];
+        for (int c = 0; c < COLS; c++)
+            for (int u = 0; u < 16; u++) block[c][u] = src[c][t + u];
+        for (int u = 0; u < 16; u++)
+            for (int c = 0; c < COLS; c++) panel[(t + u) * COLS + c] = c < cols ? block[c][u] : 0.0f;
+    }
+    for (; t < kc; t++)
+        for (int c = 0; c < COLS; c++) panel[t * COLS + c] = c < cols ? src[c][t] : 0.0f;
+}
+
+// ROWS (a constant after inlining) rows of C, columns [j0, j0 + cols), K block [k0, k0 + kc).
+ALWAYS_INLINE void sgemm_tile(const float *a, int64_t lda, const float *restrict panel, int32_t kc, int32_t k0,
+                              int first, const float *bias, const float *residual, float *c, int64_t ldc,
+                              int32_t j0, int32_t cols, const int ROWS, const int COLS) {
+    float acc[ROWS][COLS];
+    for (int r = 0; r < ROWS; r++)
+        for (int l = 0; l < COLS; l++) acc[r][l] = 0.0f;
+    const float *ar = a + k0;
+    for (int32_t t = 0; t < kc; t++) {
+        const float *pt = panel + t * COLS;
+        for (int r = 0; r < ROWS; r++) {
+            const float av = ar[(int64_t)r * lda + t];
+            for (int l = 0; l < COLS; l++) acc[r][l] += av * pt[l];
+        }
+    }
+    for (int r = 0; r < ROWS; r++) {
+        float *cr = c + (int64_t)r * ldc + j0;
+        if (first) {  // (bias and residual tested outside the loops: a masked load of NULL is slow)
+            float v[COLS];
+            for (int l = 0; l < COLS; l++) v[l] = acc[r][l];
+            if (bias)
+                for (int32_t l = 0; l < cols; l++) v[l] += bias[j0 + l];
+            if (residual)
+                for (int32_t l = 0; l < cols; l++) v[l] += residual[(int64_t)r * ldc + j0 + l];
+            for (int32_t l = 0; l < cols; l++) cr[l] = v[l];
+        } else {
+            for (int32_t l = 0; l < cols; l++) cr[l] += acc[r][l];
         }
     }
 }
+
+ALWAYS_INLINE void sgemm_body(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
+                              const float *residual, float *c, int64_t ldc, int32_t m, int32_t k,
+                              int32_t n0, int32_t n1, const int ROWS, const int COLS) {
+    float panel[SG_KC * SG_NR_MAX] __attribute__((aligned(64)));
+    for (int32_t j0 = n0; j0 < n1; j0 += COLS) {
+        const int32_t cols = n1 - j0 < COLS ? n1 - j0 : COLS;
+        for (int32_t k0 = 0; k0 < k || k0 == 0; k0 += SG_KC) {
+            const int32_t kc = k - k0 < SG_KC ? k - k0 : SG_KC;
+            const int first = k0 == 0;
+            sgemm_pack(w, ldw, j0, cols, k0, kc, panel, COLS);
+            int32_t i = 0;
+            for (; i + ROWS <= m; i += ROWS)
+                sgemm_tile(a + (int64_t)i * lda, lda, panel, kc, k0, first, bias,
+                           residual ? residual + (int64_t)i * ldc : NULL, c + (int64_t)i * ldc, ldc, j0, cols, ROWS, COLS);
+            for (; i + 4 <= m; i += 4)
+                sgemm_tile(a + (int64_t)i * lda, lda, panel, kc, k0, first, bias,
+                           residual ? residual + (int64_t)i * ldc : NULL, c + (int64_t)i * ldc, ldc, j0, cols, 4, COLS);
+            for (; i < m; i++)
+                sgemm_tile(a + (int64_t)i * lda, lda, panel, kc, k0, first, bias,
+                           residual ? residual + (int64_t)i * ldc : NULL, c + (int64_t)i * ldc, ldc, j0, cols, 1, COLS);
+        }
+    }
+}
+
+// Tile shapes (rows x columns): the accumulators take 12 of SSE2's and AVX2's 16 registers, 16 of
+// AVX-512's 32 (two panel loads a K step for eight broadcasts), 24 of NEON's 32.
+#if defined(__aarch64__)
+#define SG_MR_BASE 6   // 16 columns = 4 q registers
+#else
+#define SG_MR_BASE 3   // SSE2: 4 xmm a row
+#endif
+#define SG_NR_BASE 16
+#define SG_MR_AVX2 6
+#define SG_NR_AVX2 16
+#define SG_MR_AVX512 8  // 2 zmm a row (32 registers)
+#define SG_NR_AVX512 32
 
 // ek_outliers_add: row by row, one outlier input at a time over the columns (j in order, as the
 // scalar twin); contraction off so that the AVX2 / AVX-512 builds of this body round as it does.
@@ -207,7 +271,7 @@ static void outliers_base(const float *x, int64_t ldx, const int32_t *index, con
 
 static void sgemm_base(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias, const float *residual,
                        float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
-    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
+    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1, SG_MR_BASE, SG_NR_BASE);
 }
 
 // One embedding row (ek_embed_row): plain element-wise loops the compiler vectorises.
@@ -245,7 +309,7 @@ AVX2 static void layernorm_avx2(float *row, int32_t n, const float *gamma, const
 }
 AVX2 static void sgemm_avx2(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                             const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
-    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
+    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1, SG_MR_AVX2, SG_NR_AVX2);
 }
 AVX2 static void outliers_avx2(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
                                int32_t count, float *y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {
@@ -258,7 +322,7 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
 #define AVX512 EK_AVX512
 AVX512 static void sgemm_avx512(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
-    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1);
+    sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1, SG_MR_AVX512, SG_NR_AVX512);
 }
 AVX512 static void outliers_avx512(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
                                    int32_t count, float *y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {

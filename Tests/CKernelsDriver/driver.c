@@ -324,6 +324,45 @@ static int check_outliers_add(void) {
     return bad;
 }
 
+// ek_sgemm_nt at every vector level (capped at this CPU's) against its scalar twin: row counts
+// around every tile height, column tails of the 16- and 32-wide panels, K past one 256-deep
+// block, partial column ranges, with and without bias, the residual the output itself (as the
+// encoder calls it). Other summation orders: within 1e-4 relative (sums of |terms| about 1).
+static int check_sgemm(float *worst) {
+    static const int ms[] = {1, 3, 7, 9, 13, 128}, ns[] = {1, 15, 33, 47}, ks[] = {1, 17, 256, 600};
+    int bad = 0, cases = 0;
+    *worst = 0.0f;
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 4; b++)
+            for (int c = 0; c < 4; c++) {
+                const int m = ms[a], n = ns[b], k = ks[c];
+                float *x = malloc(sizeof(float) * m * k), *w = malloc(sizeof(float) * n * k);
+                float *bias = malloc(sizeof(float) * n), *y0 = malloc(sizeof(float) * m * n);
+                float *y1 = malloc(sizeof(float) * m * n), *res = malloc(sizeof(float) * m * n);
+                for (int i = 0; i < m * k; i++) x[i] = (float)((int)(next() % 2001) - 1000) / 1000.0f;
+                for (int i = 0; i < n * k; i++) w[i] = (float)((int)(next() % 2001) - 1000) / (1000.0f * (float)k);
+                for (int i = 0; i < n; i++) bias[i] = (float)((int)(next() % 200) - 100) / 70.0f;
+                for (int i = 0; i < m * n; i++) res[i] = (float)((int)(next() % 200) - 100) / 7.0f;
+                const int c0 = n / 3, c1 = n - n / 5;
+                for (int level = 0; level <= 2; level++)
+                    for (int with_bias = 0; with_bias <= 1; with_bias++, cases++) {
+                        memcpy(y0, res, sizeof(float) * m * n);
+                        memcpy(y1, res, sizeof(float) * m * n);
+                        ek_sgemm_nt_ref(x, k, w, k, with_bias ? bias : NULL, res, y0, n, m, n, k, c0, c1);
+                        ek_sgemm_nt_at(level, x, k, w, k, with_bias ? bias : NULL, y1, y1, n, m, n, k, c0, c1);
+                        for (int i = 0; i < m * n; i++) {
+                            const float d = fabsf(y0[i] - y1[i]) / (fabsf(y0[i]) > 1.0f ? fabsf(y0[i]) : 1.0f);
+                            if (d > *worst) *worst = d;
+                            if (!(d <= 1e-4f)) { bad++; break; }
+                        }
+                    }
+                free(x); free(w); free(bias); free(y0); free(y1); free(res);
+            }
+    printf("%s: float matmul, %d cases at every vector level, within 1e-4 of ref (worst %.1e)\n", bad ? "FAIL" : "PASS",
+           cases, *worst);
+    return bad;
+}
+
 int main(int argc, char **argv) {
     const char *expect = NULL, *also = NULL;
     for (int i = 1; i < argc; i++) {
@@ -341,6 +380,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) shapes[ns++] = big[i];
     int failed = check_dispatch_choice() != 0;
     failed |= check_outliers_add() != 0;
+    {
+        float ws = 0.0f;
+        failed |= check_sgemm(&ws) != 0;
+    }
 #if defined(__x86_64__)
     if (ek_kernel_supported(ek_kernel_named("sse41"))) failed |= check_fma_sse41() != 0;
 #endif

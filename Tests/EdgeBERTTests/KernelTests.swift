@@ -239,17 +239,32 @@ final class FloatOpsTests: XCTestCase {
         }
     }
 
-    /// The float reference matmul against its scalar twin on awkward shapes (bias, residual, tails).
+    /// The float matmul at every vector level against its scalar twin on awkward shapes: bias,
+    /// residual, column tails of the 16-wide panels, row tails of every tile height (1...13 rows),
+    /// K past one 256-deep block, a column range, and the residual being the output itself (as the
+    /// encoder calls it: x += dense(h)).
     func testFloatMatmulMatchesScalarTwin() {
         var rng = KernelTests.Rng(s: 3)
-        for (m, n, k) in [(1, 1, 1), (3, 5, 17), (2, 4, 16), (7, 33, 100), (16, 384, 384), (5, 9, 1537)] {
+        let shapes = [(1, 1, 1), (3, 5, 17), (2, 4, 16), (7, 33, 100), (16, 384, 384), (5, 9, 1537), (13, 47, 257),
+                      (128, 40, 600), (11, 16, 0)]
+        for (m, n, k) in shapes {
             let a = (0..<(m * k)).map { _ in rng.float() / 10 }, w = (0..<(n * k)).map { _ in rng.float() / 10 }
             let bias = (0..<n).map { _ in rng.float() }, res = (0..<(m * n)).map { _ in rng.float() }
-            var fast = res, exact = res
-            ek_sgemm_nt(a, Int64(k), w, Int64(k), bias, fast, &fast, Int64(n), Int32(m), Int32(n), Int32(k), 0, Int32(n))
-            ek_sgemm_nt_ref(a, Int64(k), w, Int64(k), bias, exact, &exact, Int64(n), Int32(m), Int32(n), Int32(k), 0, Int32(n))
-            for i in 0..<(m * n) {
-                XCTAssertEqual(fast[i], exact[i], accuracy: 1e-4 * max(1, abs(exact[i])), "m \(m) n \(n) k \(k) [\(i)]")
+            for (c0, c1) in [(0, n), (n / 3, n - n / 5)] {
+                var exact = res
+                ek_sgemm_nt_ref(a, Int64(k), w, Int64(k), bias, res, &exact, Int64(n), Int32(m), Int32(n), Int32(k),
+                                Int32(c0), Int32(c1))
+                for level: Int32 in [0, 1, 2] {
+                    var fast = res  // residual and output the same memory
+                    fast.withUnsafeMutableBufferPointer { c in
+                        ek_sgemm_nt_at(level, a, Int64(k), w, Int64(k), bias, c.baseAddress, c.baseAddress, Int64(n),
+                                       Int32(m), Int32(n), Int32(k), Int32(c0), Int32(c1))
+                    }
+                    for i in 0..<(m * n) {
+                        XCTAssertEqual(fast[i], exact[i], accuracy: 1e-4 * max(1, abs(exact[i])),
+                                       "level \(level) m \(m) n \(n) k \(k) columns \(c0)..<\(c1) [\(i)]")
+                    }
+                }
             }
         }
     }
