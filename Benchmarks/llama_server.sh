@@ -12,6 +12,12 @@
 #   Benchmarks/llama_server.sh stop PID     stop a server started by `start`
 #   Benchmarks/llama_server.sh check [PORT] start, compare /v1/embeddings with `edgebert embed`
 #                                           (cosine) and a request of 32 texts, stop
+#   Benchmarks/llama_server.sh accuracy [PORT]
+#                                           start, embed Tests/Fixtures/corpus.txt from Hugging
+#                                           Face's token ids (so that only the arithmetic differs,
+#                                           not the tokenizer), stop, and score the vectors against
+#                                           sentence-transformers' with Benchmarks/accuracy.py
+#                                           (mean, min cosine, nearest-neighbour agreement)
 #
 # Only PyPI and Debian are used: pip (the sdist, the converter's Python packages) and apt-get
 # (cmake, build-essential when missing). The llama.cpp build fetches nothing (no curl, no
@@ -214,10 +220,36 @@ print(f"batch of 32: {len(resp['data'])} embeddings, usage {resp.get('usage')}")
 PY
 }
 
+accuracy() {
+    local port=${1:-18089}
+    setup
+    local hf_dir; hf_dir=$("$root/Tools/fetch_model.sh" "$model_name")
+    local pid; pid=$(start "$port")
+    trap 'stop '"$pid" EXIT
+    # Hugging Face's ids, truncated to the model's 256 tokens as sentence-transformers does
+    # (llama-server refuses a longer input rather than truncating it).
+    "$venv/bin/python" - "$hf_dir" "$root/Tests/Fixtures/corpus.txt" "$port" "$out/corpus-q8_0.f32" <<'PY'
+import json, sys, urllib.request
+import numpy as np
+from transformers import AutoTokenizer
+tokenizer = AutoTokenizer.from_pretrained(sys.argv[1])
+vectors = []
+for line in open(sys.argv[2], encoding="utf-8"):
+    ids = tokenizer(line.rstrip("\n"), truncation=True, max_length=256)["input_ids"]
+    req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[3]}/v1/embeddings",
+                                 json.dumps({"input": [ids]}).encode(), {"Content-Type": "application/json"})
+    vectors.append(json.load(urllib.request.urlopen(req, timeout=120))["data"][0]["embedding"])
+np.array(vectors, dtype="<f4").tofile(sys.argv[4])
+PY
+    stop "$pid"; trap - EXIT
+    (cd "$root" && "$venv/bin/python" Benchmarks/accuracy.py "$out/corpus-q8_0.f32")
+}
+
 case "${1:-setup}" in
     setup) setup; echo "$server"; echo "$gguf" ;;
     start) [ $# -eq 2 ] || { echo "usage: $0 start PORT" >&2; exit 2; }; start "$2" ;;
     stop) [ $# -eq 2 ] || { echo "usage: $0 stop PID" >&2; exit 2; }; stop "$2" ;;
     check) check "${2:-}" ;;
-    *) echo "usage: $0 [setup] | start PORT | stop PID | check [PORT]" >&2; exit 2 ;;
+    accuracy) accuracy "${2:-}" ;;
+    *) echo "usage: $0 [setup] | start PORT | stop PID | check [PORT] | accuracy [PORT]" >&2; exit 2 ;;
 esac
