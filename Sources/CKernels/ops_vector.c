@@ -151,48 +151,53 @@ ALWAYS_INLINE void attention_body(const float *q, const float *k, const float *v
     }
 }
 
-// The float reference matmul, NT layout: C[m][n] = A[m][:] . W[n][:] (+ bias, + residual), for
-// columns [n0, n1). BLIS-style: COLS columns of W at a time are copied, K-major, into a panel on
-// the stack ([SG_KC][COLS], at most 32 KiB), then ROWS rows x COLS columns of C stay in registers
-// while each A element is broadcast against the panel's row (one FMA a register and K step, no
-// horizontal sums). K runs in blocks of SG_KC: the first block's sums get the bias and the
-// residual, and are stored; the later blocks load C and add to it. Each tile reads its residual
-// just before writing the same elements, so residual may be c itself (the encoder's x += dense(h)).
-// ROWS and COLS are set per instantiation by its register file (SG_MR_*, SG_NR_*, below).
-#define SG_NR_MAX 32
+// The float matmul, NT layout: C[m][n] = A[m][:] . W[n][:] (+ bias, + residual), for columns
+// [n0, n1). BLIS-style: W is read as 16-column panels, K-major ([K][16] floats each: the layout
+// `quantize --dtype f32` stores, ek_pack_f32_panels; a row-major W is copied into that layout,
+// one 256-deep K block at a time, on the stack). ROWS rows x COLS (16 or 32: one or two panels)
+// columns of C stay in registers while each A element is broadcast against the panels' rows (one
+// FMA a register and K step, no horizontal sums). K runs in blocks of SG_KC: the first block's
+// sums get the bias and the residual and are stored; the later blocks load C and add to them.
+// Each tile reads its residual just before writing the same elements, so residual may be c itself
+// (the encoder's x += dense(h)). Every element is summed in the same order (K ascending within a
+// block, blocks in order) at every ROWS and COLS, packed or not: the instantiations differ only by
+// the fused multiply-adds their ISA contracts to. ROWS and COLS: SG_MR_*, SG_NR_* below.
 #define SG_KC 256
 
-// panel[t][c] = W[j0 + c][k0 + t] for c < cols, 0 past them: COLS rows of W read side by side,
-// 16 floats of each at a time, written as 16 panel rows.
-ALWAYS_INLINE void sgemm_pack(const float *w, int64_t ldw, int32_t j0, int32_t cols, int32_t k0, int32_t kc,
-                              float *restrict panel, const int COLS) {
-    const float *src[COLS];
-    for (int c = 0; c < COLS; c++) src[c] = w + (int64_t)(j0 + (c < cols ? c : 0)) * ldw + k0;
+// panel[t][c] = W[j0 + c][k0 + t] for c < cols (<= 16), 0 past them: the rows of W read side by
+// side 16 floats at a time, written as 16 panel rows.
+ALWAYS_INLINE void sgemm_pack16(const float *w, int64_t ldw, int32_t j0, int32_t cols, int32_t k0, int32_t kc,
+                                float *restrict panel) {
+    const float *src[16];
+    for (int c = 0; c < 16; c++) src[c] = w + (int64_t)(j0 + (c < cols ? c : 0)) * ldw + k0;
     int32_t t = 0;
     for (; t + 16 <= kc; t += 16) {
-        float block[COLS][16];
-        for (int c = 0; c < COLS; c++)
+        float block[16][16];
+        for (int c = 0; c < 16; c++)
             for (int u = 0; u < 16; u++) block[c][u] = src[c][t + u];
         for (int u = 0; u < 16; u++)
-            for (int c = 0; c < COLS; c++) panel[(t + u) * COLS + c] = c < cols ? block[c][u] : 0.0f;
+            for (int c = 0; c < 16; c++) panel[(t + u) * 16 + c] = c < cols ? block[c][u] : 0.0f;
     }
     for (; t < kc; t++)
-        for (int c = 0; c < COLS; c++) panel[t * COLS + c] = c < cols ? src[c][t] : 0.0f;
+        for (int c = 0; c < 16; c++) panel[t * 16 + c] = c < cols ? src[c][t] : 0.0f;
 }
 
-// ROWS (a constant after inlining) rows of C, columns [j0, j0 + cols), K block [k0, k0 + kc).
-ALWAYS_INLINE void sgemm_tile(const float *a, int64_t lda, const float *restrict panel, int32_t kc, int32_t k0,
-                              int first, const float *bias, const float *residual, float *c, int64_t ldc,
-                              int32_t j0, int32_t cols, const int ROWS, const int COLS) {
+// ROWS rows of C, columns [j0, j0 + cols), K block [k0, k0 + kc); p0, p1: the block's rows of
+// the two panels ([kc][16] each; p1 read only when COLS is 32).
+ALWAYS_INLINE void sgemm_tile(const float *a, int64_t lda, const float *restrict p0, const float *restrict p1,
+                              int32_t kc, int32_t k0, int first, const float *bias, const float *residual, float *c,
+                              int64_t ldc, int32_t j0, int32_t cols, const int ROWS, const int COLS) {
     float acc[ROWS][COLS];
     for (int r = 0; r < ROWS; r++)
         for (int l = 0; l < COLS; l++) acc[r][l] = 0.0f;
     const float *ar = a + k0;
     for (int32_t t = 0; t < kc; t++) {
-        const float *pt = panel + t * COLS;
+        const float *q0 = p0 + t * 16, *q1 = p1 + t * 16;
         for (int r = 0; r < ROWS; r++) {
             const float av = ar[(int64_t)r * lda + t];
-            for (int l = 0; l < COLS; l++) acc[r][l] += av * pt[l];
+            for (int l = 0; l < 16; l++) acc[r][l] += av * q0[l];
+            if (COLS == 32)
+                for (int l = 0; l < 16; l++) acc[r][16 + l] += av * q1[l];
         }
     }
     for (int r = 0; r < ROWS; r++) {
@@ -211,27 +216,66 @@ ALWAYS_INLINE void sgemm_tile(const float *a, int64_t lda, const float *restrict
     }
 }
 
+// All rows of C for one column group and K block: tiles of ROWS, then of 4, then single rows.
+ALWAYS_INLINE void sgemm_rows(const float *a, int64_t lda, const float *p0, const float *p1, int32_t kc, int32_t k0,
+                              const float *bias, const float *residual, float *c, int64_t ldc, int32_t m, int32_t j0,
+                              int32_t cols, const int ROWS, const int COLS) {
+    const int first = k0 == 0;
+    int32_t i = 0;
+    for (; i + ROWS <= m; i += ROWS)
+        sgemm_tile(a + (int64_t)i * lda, lda, p0, p1, kc, k0, first, bias, residual ? residual + (int64_t)i * ldc : NULL,
+                   c + (int64_t)i * ldc, ldc, j0, cols, ROWS, COLS);
+    for (; i + 4 <= m; i += 4)
+        sgemm_tile(a + (int64_t)i * lda, lda, p0, p1, kc, k0, first, bias, residual ? residual + (int64_t)i * ldc : NULL,
+                   c + (int64_t)i * ldc, ldc, j0, cols, 4, COLS);
+    for (; i < m; i++)
+        sgemm_tile(a + (int64_t)i * lda, lda, p0, p1, kc, k0, first, bias, residual ? residual + (int64_t)i * ldc : NULL,
+                   c + (int64_t)i * ldc, ldc, j0, cols, 1, COLS);
+}
+
+// W row-major [n][ldw]: each 256-deep block of a column group packed on the stack (32 KiB).
 ALWAYS_INLINE void sgemm_body(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                               const float *residual, float *c, int64_t ldc, int32_t m, int32_t k,
                               int32_t n0, int32_t n1, const int ROWS, const int COLS) {
-    float panel[SG_KC * SG_NR_MAX] __attribute__((aligned(64)));
+    float panel[2 * SG_KC * 16] __attribute__((aligned(64)));
     for (int32_t j0 = n0; j0 < n1; j0 += COLS) {
         const int32_t cols = n1 - j0 < COLS ? n1 - j0 : COLS;
         for (int32_t k0 = 0; k0 < k || k0 == 0; k0 += SG_KC) {
             const int32_t kc = k - k0 < SG_KC ? k - k0 : SG_KC;
-            const int first = k0 == 0;
-            sgemm_pack(w, ldw, j0, cols, k0, kc, panel, COLS);
-            int32_t i = 0;
-            for (; i + ROWS <= m; i += ROWS)
-                sgemm_tile(a + (int64_t)i * lda, lda, panel, kc, k0, first, bias,
-                           residual ? residual + (int64_t)i * ldc : NULL, c + (int64_t)i * ldc, ldc, j0, cols, ROWS, COLS);
-            for (; i + 4 <= m; i += 4)
-                sgemm_tile(a + (int64_t)i * lda, lda, panel, kc, k0, first, bias,
-                           residual ? residual + (int64_t)i * ldc : NULL, c + (int64_t)i * ldc, ldc, j0, cols, 4, COLS);
-            for (; i < m; i++)
-                sgemm_tile(a + (int64_t)i * lda, lda, panel, kc, k0, first, bias,
-                           residual ? residual + (int64_t)i * ldc : NULL, c + (int64_t)i * ldc, ldc, j0, cols, 1, COLS);
+            sgemm_pack16(w, ldw, j0, cols, k0, kc, panel);
+            if (COLS == 32 && cols > 16) {
+                sgemm_pack16(w, ldw, j0 + 16, cols - 16, k0, kc, panel + SG_KC * 16);
+                sgemm_rows(a, lda, panel, panel + SG_KC * 16, kc, k0, bias, residual, c, ldc, m, j0, cols, ROWS, COLS);
+            } else {
+                sgemm_rows(a, lda, panel, panel, kc, k0, bias, residual, c, ldc, m, j0, cols, ROWS, 16);
+            }
         }
+    }
+}
+
+// W packed ([ceil(n/16)][k][16], zero past n); n0 a multiple of 16.
+ALWAYS_INLINE void sgemm_packed_body(const float *a, int64_t lda, const float *wp, const float *bias,
+                                     const float *residual, float *c, int64_t ldc, int32_t m, int32_t k,
+                                     int32_t n0, int32_t n1, const int ROWS, const int COLS) {
+    for (int32_t j0 = n0; j0 < n1; j0 += COLS) {
+        const int32_t cols = n1 - j0 < COLS ? n1 - j0 : COLS;
+        const float *p0 = wp + (int64_t)(j0 / 16) * k * 16;
+        for (int32_t k0 = 0; k0 < k || k0 == 0; k0 += SG_KC) {
+            const int32_t kc = k - k0 < SG_KC ? k - k0 : SG_KC;
+            const float *b0 = p0 + (int64_t)k0 * 16;
+            if (COLS == 32 && cols > 16)
+                sgemm_rows(a, lda, b0, b0 + (int64_t)k * 16, kc, k0, bias, residual, c, ldc, m, j0, cols, ROWS, COLS);
+            else
+                sgemm_rows(a, lda, b0, b0, kc, k0, bias, residual, c, ldc, m, j0, cols, ROWS, 16);
+        }
+    }
+}
+
+void ek_pack_f32_panels(const float *w, int32_t n, int32_t k, float *out) {
+    for (int32_t j0 = 0; j0 < n; j0 += 16) {
+        const int32_t cols = n - j0 < 16 ? n - j0 : 16;
+        for (int32_t k0 = 0; k0 < k; k0 += SG_KC)
+            sgemm_pack16(w, k, j0, cols, k0, k - k0 < SG_KC ? k - k0 : SG_KC, out + (int64_t)(j0 / 16) * k * 16 + (int64_t)k0 * 16);
     }
 }
 
@@ -273,6 +317,10 @@ static void sgemm_base(const float *a, int64_t lda, const float *w, int64_t ldw,
                        float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1, SG_MR_BASE, SG_NR_BASE);
 }
+static void sgemm_packed_base(const float *a, int64_t lda, const float *wp, const float *bias, const float *residual,
+                              float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
+    sgemm_packed_body(a, lda, wp, bias, residual, c, ldc, m, k, n0, n1, SG_MR_BASE, SG_NR_BASE);
+}
 
 // One embedding row (ek_embed_row): plain element-wise loops the compiler vectorises.
 ALWAYS_INLINE void embed_body(const int8_t *word8, float word_scale, const float *word32, const float *pos,
@@ -311,6 +359,11 @@ AVX2 static void sgemm_avx2(const float *a, int64_t lda, const float *w, int64_t
                             const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1, SG_MR_AVX2, SG_NR_AVX2);
 }
+AVX2 static void sgemm_packed_avx2(const float *a, int64_t lda, const float *wp, const float *bias,
+                                   const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0,
+                                   int32_t n1) {
+    sgemm_packed_body(a, lda, wp, bias, residual, c, ldc, m, k, n0, n1, SG_MR_AVX2, SG_NR_AVX2);
+}
 AVX2 static void outliers_avx2(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
                                int32_t count, float *y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {
     outliers_body(x, ldx, index, w, ldw, count, y, ldy, m, c0, c1);
@@ -323,6 +376,11 @@ AVX2 static void attention_avx2(const float *q, const float *k, const float *v, 
 AVX512 static void sgemm_avx512(const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias,
                                 const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0, int32_t n1) {
     sgemm_body(a, lda, w, ldw, bias, residual, c, ldc, m, k, n0, n1, SG_MR_AVX512, SG_NR_AVX512);
+}
+AVX512 static void sgemm_packed_avx512(const float *a, int64_t lda, const float *wp, const float *bias,
+                                       const float *residual, float *c, int64_t ldc, int32_t m, int32_t k, int32_t n0,
+                                       int32_t n1) {
+    sgemm_packed_body(a, lda, wp, bias, residual, c, ldc, m, k, n0, n1, SG_MR_AVX512, SG_NR_AVX512);
 }
 AVX512 static void outliers_avx512(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
                                    int32_t count, float *y, int64_t ldy, int32_t m, int32_t c0, int32_t c1) {
@@ -424,6 +482,21 @@ void ek_sgemm_nt_at(int32_t level, const float *a, int64_t lda, const float *w, 
     }
 #endif
     sgemm_base(a, lda, w, ldw, bias, residual, c, ldc, m, k, n_begin, n_end);
+}
+
+void ek_sgemm_packed_at(int32_t level, const float *a, int64_t lda, const float *wp, const float *bias,
+                        const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k, int32_t n_begin,
+                        int32_t n_end) {
+    (void)n;
+    (void)level;
+#if defined(__x86_64__)
+    switch (cap(level)) {
+    case 2: sgemm_packed_avx512(a, lda, wp, bias, residual, c, ldc, m, k, n_begin, n_end); return;
+    case 1: sgemm_packed_avx2(a, lda, wp, bias, residual, c, ldc, m, k, n_begin, n_end); return;
+    default: break;
+    }
+#endif
+    sgemm_packed_base(a, lda, wp, bias, residual, c, ldc, m, k, n_begin, n_end);
 }
 
 void ek_outliers_add(const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw, int32_t count,

@@ -327,7 +327,8 @@ static int check_outliers_add(void) {
 // ek_sgemm_nt at every vector level (capped at this CPU's) against its scalar twin: row counts
 // around every tile height, column tails of the 16- and 32-wide panels, K past one 256-deep
 // block, partial column ranges, with and without bias, the residual the output itself (as the
-// encoder calls it). Other summation orders: within 1e-4 relative (sums of |terms| about 1).
+// encoder calls it). Other summation orders: within 1e-4 relative (sums of |terms| about 1). The
+// same on weights packed as the model file stores them (ek_pack_f32_panels): bit for bit.
 static int check_sgemm(float *worst) {
     static const int ms[] = {1, 3, 7, 9, 13, 128}, ns[] = {1, 15, 33, 47}, ks[] = {1, 17, 256, 600};
     int bad = 0, cases = 0;
@@ -343,6 +344,8 @@ static int check_sgemm(float *worst) {
                 for (int i = 0; i < n * k; i++) w[i] = (float)((int)(next() % 2001) - 1000) / (1000.0f * (float)k);
                 for (int i = 0; i < n; i++) bias[i] = (float)((int)(next() % 200) - 100) / 70.0f;
                 for (int i = 0; i < m * n; i++) res[i] = (float)((int)(next() % 200) - 100) / 7.0f;
+                float *panels = malloc(sizeof(float) * (size_t)((n + 15) / 16 * 16) * (size_t)k);
+                ek_pack_f32_panels(w, n, k, panels);
                 const int c0 = n / 3, c1 = n - n / 5;
                 for (int level = 0; level <= 2; level++)
                     for (int with_bias = 0; with_bias <= 1; with_bias++, cases++) {
@@ -355,10 +358,17 @@ static int check_sgemm(float *worst) {
                             if (d > *worst) *worst = d;
                             if (!(d <= 1e-4f)) { bad++; break; }
                         }
+                        // the weights in the model file's panels: bit for bit the row-major result
+                        const int p0 = n > 16 ? 16 : 0;
+                        memcpy(y0, res, sizeof(float) * m * n);
+                        memcpy(y1, res, sizeof(float) * m * n);
+                        ek_sgemm_nt_at(level, x, k, w, k, with_bias ? bias : NULL, res, y0, n, m, n, k, p0, n);
+                        ek_sgemm_packed_at(level, x, k, panels, with_bias ? bias : NULL, y1, y1, n, m, n, k, p0, n);
+                        bad += memcmp(y0, y1, sizeof(float) * m * n) != 0;
                     }
-                free(x); free(w); free(bias); free(y0); free(y1); free(res);
+                free(x); free(w); free(bias); free(y0); free(y1); free(res); free(panels);
             }
-    printf("%s: float matmul, %d cases at every vector level, within 1e-4 of ref (worst %.1e)\n", bad ? "FAIL" : "PASS",
+    printf("%s: float matmul, %d cases at every vector level, within 1e-4 of ref (worst %.1e), packed = row-major\n", bad ? "FAIL" : "PASS",
            cases, *worst);
     return bad;
 }

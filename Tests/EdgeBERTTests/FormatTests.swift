@@ -40,6 +40,46 @@ final class FormatTests: XCTestCase {
         }
     }
 
+    /// `--dtype f32` stores each dense layer's weights in 16-column panels ([N/16][K][16], zero
+    /// past N) that hold the checkpoint's values exactly; a file of the earlier row-major layout
+    /// (the same tensors, dense weights as plain f32 [N][K]) still loads and embeds bit for bit the
+    /// same (the matmul sums in the same order either way).
+    func testFloatPanelsHoldTheCheckpointAndRowMajorFilesStillLoad() throws {
+        let hf = try HuggingFaceFolder(path: Fixtures.tinyModels.hf)
+        let w = try SourceWeights(folder: hf).load("encoder.layer.0.intermediate.dense.weight", [100, 32])
+        let m = try ModelFile(path: Fixtures.tinyModels.f32)
+        let e = try XCTUnwrap(m.entry("encoder.layer.0.intermediate.dense.weight"))
+        XCTAssertEqual(e.dtype, .f32Packed)
+        XCTAssertEqual(e.shape, [100, 32])
+        XCTAssertEqual(e.length, 112 * 32 * 4)
+        let panels = try m.tensor("encoder.layer.0.intermediate.dense.weight", [.f32Packed], [100, 32]).floats
+        for n in 0..<112 {
+            for k in 0..<32 {
+                XCTAssertEqual(panels[(n / 16) * 32 * 16 + k * 16 + n % 16], n < 100 ? w[n * 32 + k] : 0, "[\(n)][\(k)]")
+            }
+        }
+        // The same model with every f32-packed tensor written back row-major, as before the panels.
+        var tensors: [PendingTensor] = []
+        for entry in m.entries {
+            let bytes = UnsafeRawBufferPointer(start: m.file.bytes.baseAddress! + entry.offset, count: entry.length)
+            guard entry.dtype == .f32Packed else {
+                tensors.append(PendingTensor(name: entry.name, dtype: entry.dtype, shape: entry.shape, data: Array(bytes)))
+                continue
+            }
+            let (rows, k) = (entry.shape[0], entry.shape[1])
+            let p = bytes.bindMemory(to: Float.self)
+            var rowMajor = [Float](repeating: 0, count: rows * k)
+            for n in 0..<rows { for j in 0..<k { rowMajor[n * k + j] = p[(n / 16) * k * 16 + j * 16 + n % 16] } }
+            tensors.append(PendingTensor(name: entry.name, floats: rowMajor, shape: entry.shape))
+        }
+        let old = TempDir.make("rowmajor") + "/old.ebm"
+        try ModelWriter.write(path: old, config: m.config, weightDType: .f32, vocab: m.vocab, tensors: tensors)
+        XCTAssertEqual(try XCTUnwrap(ModelFile(path: old).entry("encoder.layer.0.intermediate.dense.weight")).dtype, .f32)
+        let texts = ["the man was here", "a cat sat on the mat with the dog", "he"]
+        let packed = try Embedder(modelPath: Fixtures.tinyModels.f32), rowMajor = try Embedder(modelPath: old)
+        for t in texts { XCTAssertEqual(try packed.embed(t), try rowMajor.embed(t), t) }
+    }
+
     func testChangedByteIsCaughtByVerify() throws {
         let dir = TempDir.make("corrupt")
         let path = dir + "/m.ebm"

@@ -266,6 +266,22 @@ final class FloatOpsTests: XCTestCase {
                     }
                 }
             }
+            // Packed weights (the model file's f32 layout): bit for bit the row-major results, on
+            // column ranges that start on a panel.
+            var panels = [Float](repeating: .nan, count: (n + 15) / 16 * 16 * k)
+            ek_pack_f32_panels(w, Int32(n), Int32(k), &panels)
+            for (c0, c1) in [(0, n), (min(16, n), n)] {
+                for level: Int32 in [0, 1, 2] {
+                    var rowMajor = res, packed = res
+                    ek_sgemm_nt_at(level, a, Int64(k), w, Int64(k), bias, res, &rowMajor, Int64(n), Int32(m), Int32(n),
+                                   Int32(k), Int32(c0), Int32(c1))
+                    packed.withUnsafeMutableBufferPointer { c in
+                        ek_sgemm_packed_at(level, a, Int64(k), panels, bias, c.baseAddress, c.baseAddress, Int64(n),
+                                           Int32(m), Int32(n), Int32(k), Int32(c0), Int32(c1))
+                    }
+                    XCTAssertEqual(packed, rowMajor, "packed, level \(level) m \(m) n \(n) k \(k) columns \(c0)..<\(c1)")
+                }
+            }
         }
     }
 

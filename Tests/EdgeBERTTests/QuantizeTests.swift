@@ -20,7 +20,7 @@ final class QuantizeTests: XCTestCase {
         let m = try ModelFile(path: dir + "/b.ebm")
         for r in second.layers {
             let e = try XCTUnwrap(m.entry(r.name + ".weight"))
-            XCTAssertEqual(e.dtype, r.keptByMeasurement ? .f32 : .i8Packed, r.name)
+            XCTAssertEqual(e.dtype, r.keptByMeasurement ? .f32Packed : .i8Packed, r.name)
             if r.keptByMeasurement { XCTAssertGreaterThan(try XCTUnwrap(r.outputError), o.maxOutputError) }
         }
         // The mixed model runs and stays close to the float one.
@@ -35,7 +35,7 @@ final class QuantizeTests: XCTestCase {
         byName.smoothing = 0
         let third = try Converter.convert(hfDir: hf, outPath: dir + "/c.ebm", options: byName)
         XCTAssertFalse(third.smoothed)
-        XCTAssertEqual(third.layers.filter { $0.stored == .f32 }.map(\.name),
+        XCTAssertEqual(third.layers.filter { $0.stored == .f32Packed }.map(\.name),
                        ["encoder.layer.0.intermediate.dense", "encoder.layer.1.intermediate.dense"])
     }
 

@@ -180,6 +180,15 @@ void ek_sgemm_nt_at(int32_t level, const float *a, int64_t lda, const float *w, 
 void ek_outliers_add_at(int32_t level, const float *x, int64_t ldx, const int32_t *index, const float *w, int64_t ldw,
                         int32_t count, float *y, int64_t ldy, int32_t m, int32_t c_begin, int32_t c_end);
 
+/// W [n][k] row-major -> out [ceil(n/16)][k][16]: 16-column panels, K-major, zero past n (the f32
+/// dense weights' layout in a model file, dtype f32-packed).
+void ek_pack_f32_panels(const float *w, int32_t n, int32_t k, float *out);
+/// ek_sgemm_nt_at on packed weights (ek_pack_f32_panels): the same sums in the same order, so the
+/// same results bit for bit; n_begin a multiple of 16.
+void ek_sgemm_packed_at(int32_t level, const float *a, int64_t lda, const float *wp, const float *bias,
+                        const float *residual, float *c, int64_t ldc, int32_t m, int32_t n, int32_t k, int32_t n_begin,
+                        int32_t n_end);
+
 /// CRC32C (Castagnoli) continuing from crc (0 to start); hardware path when the CPU has one.
 uint32_t ek_crc32c(uint32_t crc, const void *data, size_t n);
 

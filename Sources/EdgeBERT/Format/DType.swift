@@ -7,6 +7,9 @@ public enum DType: UInt32, Sendable, CustomStringConvertible {
     /// int8 weights packed in panels `[Np/16][Kp/4][16][4]`; the logical shape is [N, K].
     case i8Packed = 4
     case i32 = 5
+    /// f32 weights packed in 16-column panels `[Np/16][K][16]` (zero past N); the logical shape is
+    /// [N, K]. The float matmul reads them as they lie (`ek_pack_f32_panels` writes them).
+    case f32Packed = 6
 
     /// The name `inspect` prints.
     public var description: String {
@@ -16,6 +19,7 @@ public enum DType: UInt32, Sendable, CustomStringConvertible {
         case .i8: "i8"
         case .i8Packed: "i8-packed"
         case .i32: "i32"
+        case .f32Packed: "f32-packed"
         }
     }
 
@@ -38,6 +42,8 @@ public enum DType: UInt32, Sendable, CustomStringConvertible {
         case .i8: checkedProduct(shape)
         case .i8Packed: shape.count == 2 && shape.allSatisfy({ $0 >= 0 && $0 < 1 << 30 })
             ? checkedProduct([roundUp(shape[0], 16), roundUp(shape[1], 4)]) : -1
+        case .f32Packed: shape.count == 2 && shape.allSatisfy({ $0 >= 0 && $0 < 1 << 30 })
+            ? checkedProduct([roundUp(shape[0], 16), shape[1], 4]) : -1
         }
     }
 }

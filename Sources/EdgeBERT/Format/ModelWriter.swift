@@ -1,3 +1,4 @@
+import CKernels
 /// A tensor on its way into a model file: name, dtype, logical shape, and its bytes.
 struct PendingTensor {
     var name: String
@@ -14,6 +15,17 @@ struct PendingTensor {
 
     init(name: String, floats: [Float], shape: [Int]) {
         self.init(name: name, dtype: .f32, shape: shape, data: floats.withUnsafeBytes { Array($0) })
+    }
+
+    /// A dense layer's f32 weights [n][k] stored as the float matmul reads them: 16-column panels
+    /// `[ceil(n/16)][k][16]`, zero past n (dtype f32-packed).
+    init(name: String, panelsOf weights: [Float], n: Int, k: Int) {
+        precondition(weights.count == n * k, "weights are [n][k]")
+        var panels = [Float](repeating: 0, count: roundUp(n, 16) * k)
+        weights.withUnsafeBufferPointer { w in
+            panels.withUnsafeMutableBufferPointer { p in ek_pack_f32_panels(w.baseAddress, Int32(n), Int32(k), p.baseAddress) }
+        }
+        self.init(name: name, dtype: .f32Packed, shape: [n, k], data: panels.withUnsafeBytes { Array($0) })
     }
 }
 

@@ -35,10 +35,15 @@ struct LinearRunner {
                 o.add(level: kernel.pointee.level, m: m, x: x, ldx: ldx, y: y, ldy: ldy,
                       columns: min(panels.lowerBound * 16, layer.n)..<min(panels.upperBound * 16, layer.n), n: layer.n)
             }
-        case let .f32(weight):
+        case let .f32(weight, packed):
             let n0 = min(panels.lowerBound * 16, layer.n), n1 = min(panels.upperBound * 16, layer.n)
-            ek_sgemm_nt_at(kernel.pointee.level, x, Int64(ldx), weight, Int64(layer.k), layer.bias, residual, y, Int64(ldy),
-                        Int32(m), Int32(layer.n), Int32(layer.k), Int32(n0), Int32(n1))
+            if packed {
+                ek_sgemm_packed_at(kernel.pointee.level, x, Int64(ldx), weight, layer.bias, residual, y, Int64(ldy),
+                                   Int32(m), Int32(layer.n), Int32(layer.k), Int32(n0), Int32(n1))
+            } else {
+                ek_sgemm_nt_at(kernel.pointee.level, x, Int64(ldx), weight, Int64(layer.k), layer.bias, residual, y,
+                               Int64(ldy), Int32(m), Int32(layer.n), Int32(layer.k), Int32(n0), Int32(n1))
+            }
         }
     }
 }

@@ -11,13 +11,14 @@ struct OutlierColumns: @unchecked Sendable {
 }
 
 /// A dense layer y = x W^T + b as stored: int8 packed with per-channel scales and column sums, or
-/// f32 row-major (the float reference, or a layer kept in float).
+/// f32 (the float reference, or a layer kept in float) in 16-column panels or, as files written
+/// before the panels were, row-major.
 struct Linear: @unchecked Sendable {
     enum Storage {
         /// [Np/16][Kp/4][16][4] int8, scale [Np], colsum [Np], bias [Np]
         case int8(packed: UnsafePointer<Int8>, scale: UnsafePointer<Float>, colsum: UnsafePointer<Int32>)
-        /// [N][K] f32, bias [N]
-        case f32(weight: UnsafePointer<Float>)
+        /// [Np/16][K][16] f32 when `packed`, else [N][K]; bias [N]
+        case f32(weight: UnsafePointer<Float>, packed: Bool)
     }
     let name: String
     let n: Int  // output channels
@@ -39,7 +40,7 @@ struct Linear: @unchecked Sendable {
         self.n = n
         self.k = k
         let np = roundUp(n, 16)
-        let w = try file.tensor(name + ".weight", [.i8Packed, .f32], [n, k])
+        let w = try file.tensor(name + ".weight", [.i8Packed, .f32Packed, .f32], [n, k])
         if w.dtype == .i8Packed {
             storage = .int8(packed: w.int8s, scale: try file.tensor(name + ".scale", [.f32], [np]).floats,
                             colsum: try file.tensor(name + ".colsum", [.i32], [np]).int32s)
@@ -47,7 +48,7 @@ struct Linear: @unchecked Sendable {
             smooth = file.has(name + ".smooth") ? try file.tensor(name + ".smooth", [.f32], [k]).floats : nil
             outliers = try Self.outliers(file, name, n: n, k: k, smooth: smooth)
         } else {
-            storage = .f32(weight: w.floats)
+            storage = .f32(weight: w.floats, packed: w.dtype == .f32Packed)
             bias = try file.tensor(name + ".bias", [.f32], [n]).floats
             smooth = nil
             outliers = nil

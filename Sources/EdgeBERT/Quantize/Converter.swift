@@ -47,7 +47,7 @@ public struct Converter {
         public var name: String
         /// [N, K].
         public var shape: [Int]
-        /// How it was stored: packed int8, or f32 when kept float.
+        /// How it was stored: packed int8, or f32 panels when kept float.
         public var stored: DType
         /// ||W - dequant(Q)|| / ||W||.
         public var relativeError: Double
@@ -253,9 +253,9 @@ public struct Converter {
             for (i, (name, shape)) in zip(names, shapes).enumerated() {
                 let b = try source.load(name + ".bias", [shape[0]])
                 if keep[i] {
-                    tensors.append(PendingTensor(name: name + ".weight", floats: weights[i], shape: shape))
+                    tensors.append(PendingTensor(name: name + ".weight", panelsOf: weights[i], n: shape[0], k: shape[1]))
                     tensors.append(PendingTensor(name: name + ".bias", floats: b, shape: [shape[0]]))
-                    report.append(LayerReport(name: name, shape: shape, stored: .f32, relativeError: 0))
+                    report.append(LayerReport(name: name, shape: shape, stored: .f32Packed, relativeError: 0))
                     continue
                 }
                 var w = weights[i]
@@ -278,9 +278,9 @@ public struct Converter {
                                                   outliers: outliers, n: shape[0], k: shape[1])
                     outputError = err
                     if options.maxOutputError > 0 && err > options.maxOutputError {
-                        tensors.append(PendingTensor(name: name + ".weight", floats: weights[i], shape: shape))
+                        tensors.append(PendingTensor(name: name + ".weight", panelsOf: weights[i], n: shape[0], k: shape[1]))
                         tensors.append(PendingTensor(name: name + ".bias", floats: b, shape: [shape[0]]))
-                        report.append(LayerReport(name: name, shape: shape, stored: .f32, relativeError: q.relativeError,
+                        report.append(LayerReport(name: name, shape: shape, stored: .f32Packed, relativeError: q.relativeError,
                                                   outputError: err, keptByMeasurement: true))
                         continue
                     }
