@@ -15,7 +15,9 @@ enum CompareCommand {
         The figures:
           cosine        per text, of its two embeddings: 1 is identical; 0.999 is as close as int8 gets
                         to float for search; below 0.99 a text's neighbours start to change
-          neighbours    share of texts whose most similar other text is the same under both models
+          neighbours    share of texts whose most similar other text is the same under both models;
+                        a change where float's two nearest were within 0.01 is a near-tie that any
+                        8-bit model may flip (--per-text lists every change with its float gap)
           max |err|     largest difference of one embedding element
           similarity    correlation of the two pairwise-similarity matrices (all pairs of texts)
           drift         mean hidden-state cosine after each layer: where the error grows
@@ -26,7 +28,7 @@ enum CompareCommand {
             OptionSpec(names: ["-i", "--input"], value: "FILE", help: "Read texts from FILE, one per line"),
             OptionSpec(names: ["--min-cosine"], value: "X", help: "Exit 1 when any text's cosine is below X"),
             OptionSpec(names: ["--json"], value: nil, help: "One JSON object instead of the table"),
-            OptionSpec(names: ["--per-text"], value: nil, help: "List every text's cosine"),
+            OptionSpec(names: ["--per-text"], value: nil, help: "List every text's cosine, and every changed nearest neighbour"),
         ])
 
     static func run(_ args: [String]) throws(EdgeBERTError) {
@@ -87,6 +89,7 @@ enum CompareCommand {
             say("{\"texts\":\(texts.count),\"cosine_mean\":\(mean),\"cosine_min\":\(lowest),\"cosine_p1\":\(p1),"
                 + "\"max_abs_error\":\(maxAbs),\"similarity_correlation\":\(corr.map { "\($0)" } ?? "null"),"
                 + "\"neighbour_agreement\":\(accuracy.neighbourAgreement.map { "\($0)" } ?? "null"),"
+                + "\"neighbour_changes\":[\(accuracy.neighbourChanges.map { "{\"text\":\($0.text + 1),\"float_nearest\":\($0.referenceNearest + 1),\"model_nearest\":\($0.modelNearest + 1),\"float_gap\":\($0.floatGap)}" }.joined(separator: ","))],"
                 + "\"layer_cosine\":[\(layerCos.map { "\($0)" }.joined(separator: ","))],\"kernel\":\"\(model.kernelName)\","
                 + "\"verdict\":\(JSONText.string(verdict))}")
         } else {
@@ -96,9 +99,15 @@ enum CompareCommand {
             if a.flag("--per-text") {
                 say("per text, worst first:")
                 for line in accuracy.perText() { say(line) }
+                if !accuracy.neighbourChanges.isEmpty {
+                    say("nearest neighbour changed:")
+                    for line in accuracy.changedNeighbours() { say(line) }
+                }
             }
             say("cosine     mean \(fixed(mean, 6))   min \(fixed(lowest, 6))   1st percentile \(fixed(p1, 6))")
-            if let nn = accuracy.neighbourAgreement { say("neighbours \(fixed(nn * 100, 1))% of texts keep their most similar text") }
+            if let nn = accuracy.neighbourAgreement {
+                say("neighbours \(fixed(nn * 100, 1))% of texts keep their most similar text\(accuracy.nearTieClause)")
+            }
             say("max |err|  \(fixed(Double(maxAbs), 6))")
             if let corr { say("similarity matrix correlation \(fixed(corr, 6))") }
             say("drift      hidden-state cosine after each layer (0 = embeddings)")

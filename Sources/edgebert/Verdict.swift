@@ -6,8 +6,16 @@ struct Accuracy {
     let texts: [String]
     /// Cosine of each text's two embeddings.
     let cosines: [Double]
-    /// Share of texts whose most similar other text is the same under both models (nil below 3 texts).
+    /// Share of texts whose most similar other text is the same under both models (nil below 3
+    /// texts); a text whose pick ties the reference's own nearest (within 1e-5) agrees.
     let neighbourAgreement: Double?
+    /// The texts whose most similar other text changed, with how close the model's pick was to the
+    /// reference's nearest under the reference (`floatGap`: their two similarities' difference).
+    let neighbourChanges: [NeighbourChange]
+    /// A change whose float gap is below this is among near-ties: the reference's top two were
+    /// about as close to the text, and no 8-bit model keeps all such orders (Benchmarks/RESULTS.md,
+    /// "Nearest-neighbour agreement").
+    static let nearTie = 0.01
     /// Pairwise cosine similarities of the texts under each model (upper triangle, row by row).
     let similarities: (model: [Double], reference: [Double])
     /// Lowest hidden-state cosine after a layer, and that layer (nil when not measured).
@@ -32,7 +40,8 @@ struct Accuracy {
         self.texts = texts
         cosines = zip(a, b).map { cosineSimilarity($0, $1) }
         similarities = (Self.pairwise(a), Self.pairwise(b))
-        neighbourAgreement = texts.count < 3 ? nil : Self.agreement(similarities.model, similarities.reference, count: texts.count)
+        neighbourChanges = texts.count < 3 ? [] : Self.changes(similarities.model, similarities.reference, count: texts.count)
+        neighbourAgreement = texts.count < 3 ? nil : 1 - Double(neighbourChanges.count) / Double(texts.count)
     }
 
     /// Cosine similarity of every pair i < j, row by row (the upper triangle).
@@ -43,8 +52,9 @@ struct Accuracy {
         return out
     }
 
-    /// Nearest other text under each set of pairwise similarities; the share that agree.
-    static func agreement(_ a: [Double], _ b: [Double], count n: Int) -> Double {
+    /// Nearest other text under each set of pairwise similarities; the texts where the model's
+    /// pick is further than 1e-5 (a tie) below the reference's nearest, under the reference.
+    static func changes(_ model: [Double], _ reference: [Double], count n: Int) -> [NeighbourChange] {
         // Pair (i, j), i < j, sits at i * n - i * (i + 1) / 2 + j - i - 1 of the upper triangle.
         func at(_ i: Int, _ j: Int) -> Int { let (p, q) = i < j ? (i, j) : (j, i); return p * n - p * (p + 1) / 2 + q - p - 1 }
         func nearest(_ s: [Double], _ i: Int) -> Int {
@@ -52,14 +62,26 @@ struct Accuracy {
             for j in 0..<n where j != i && s[at(i, j)] > score { score = s[at(i, j)]; best = j }
             return best
         }
-        return Double((0..<n).filter { nearest(a, $0) == nearest(b, $0) }.count) / Double(n)
+        return (0..<n).compactMap { i in
+            let pick = nearest(model, i), want = nearest(reference, i)
+            let gap = reference[at(i, want)] - reference[at(i, pick)]
+            return gap > 1e-5 ? NeighbourChange(text: i, referenceNearest: want, modelNearest: pick, floatGap: gap) : nil
+        }
+    }
+
+    /// How the changed neighbours read in one clause: ", the other 11 all near-ties in float (top
+    /// two within 0.01)", or "" when none change or some change by more.
+    var nearTieClause: String {
+        guard !neighbourChanges.isEmpty, neighbourChanges.allSatisfy({ $0.floatGap < Self.nearTie }) else { return "" }
+        let n = neighbourChanges.count
+        return (n == 1 ? ", the other one a near-tie" : ", the other \(n) all near-ties") + " in float (top two within \(Self.nearTie))"
     }
 
     /// One line: how far from float, and what to do about it. `label` names the model ("int8").
     func verdict(_ label: String) -> String {
         let pct = fixed((1 - mean) * 100, 2)
         let (worst, low) = lowest
-        let nn = neighbourAgreement.map { "; nearest neighbour unchanged for \(fixed($0 * 100, 1))% of texts" } ?? ""
+        let nn = neighbourAgreement.map { "; nearest neighbour unchanged for \(fixed($0 * 100, 1))% of texts\(nearTieClause)" } ?? ""
         let figures = "(mean cosine \(fixed(mean, 5)), lowest \(fixed(low, 5)) on text \(worst + 1)\(nn))"
         if mean >= 0.999 && low >= 0.99 && (neighbourAgreement ?? 1) >= 0.95 {
             return "verdict: \(label) is within \(pct)% of float on these texts \(figures): good for search and clustering"
@@ -75,6 +97,15 @@ struct Accuracy {
             + "or use the f32 model"
     }
 
+    /// The texts whose nearest other text changed, one line each (for --per-text).
+    func changedNeighbours(limit: Int = 40) -> [String] {
+        neighbourChanges.map { c in
+            let t = texts[c.text].count > limit ? String(texts[c.text].prefix(limit - 3)) + "..." : texts[c.text]
+            return "  text \(c.text + 1): nearest text \(c.referenceNearest + 1) in float, \(c.modelNearest + 1) here "
+                + "(float gap \(fixed(c.floatGap, 4)))  " + t.map { $0.isNewline || $0 == "\t" ? " " : $0 }.reduce("") { $0 + String($1) }
+        }
+    }
+
     /// The texts, worst first, with their cosines (for --per-text).
     func perText(limit: Int = 60) -> [String] {
         cosines.indices.sorted { cosines[$0] < cosines[$1] }.map { i in
@@ -82,4 +113,15 @@ struct Accuracy {
             return "  " + fixed(cosines[i], 6) + "  text \(i + 1)".padding(11) + "  " + t.map { $0.isNewline || $0 == "\t" ? " " : $0 }.reduce("") { $0 + String($1) }
         }
     }
+}
+
+
+/// A text whose most similar other text differs between a model and its float reference.
+struct NeighbourChange {
+    /// The text (0-based).
+    let text: Int
+    /// Its nearest other text under the reference, and under the model.
+    let referenceNearest: Int, modelNearest: Int
+    /// Reference similarity to its own nearest minus reference similarity to the model's pick (> 1e-5).
+    let floatGap: Double
 }

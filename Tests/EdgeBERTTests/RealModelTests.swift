@@ -77,6 +77,9 @@ final class RealModelTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(mean, Tolerance.int8MeanCosine)
             XCTAssertGreaterThanOrEqual(worst.element, Tolerance.int8MinCosine, "text \(worst.offset + 1): \(texts[worst.offset])")
             XCTAssertGreaterThanOrEqual(nn, Tolerance.int8NeighbourAgreement)
+            for c in neighbourChanges(embeddings, g) {
+                XCTAssertLessThan(c.gap, Tolerance.int8NeighbourGap, "text \(c.text + 1): \(texts[c.text])")
+            }
             means.append(mean)
         }
         XCTAssertNotEqual(means[0], means[1], "--float-attention changed nothing")
@@ -99,7 +102,35 @@ final class RealModelTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(mean, Tolerance.int8MeanCosine, e.kernelName)
             XCTAssertGreaterThanOrEqual(cos.min()!, Tolerance.int8MinCosine, e.kernelName)
             XCTAssertGreaterThanOrEqual(nn, Tolerance.int8NeighbourAgreement, e.kernelName)
+            for c in neighbourChanges(embeddings, g) {
+                XCTAssertLessThan(c.gap, Tolerance.int8NeighbourGap, "\(e.kernelName), text \(c.text + 1): \(texts[c.text])")
+            }
         }
+    }
+
+    /// compare on the corpus (int8 against the f32 model) lists exactly the texts whose nearest
+    /// other text changed, with both neighbours and the float gap recomputed here, and says in its
+    /// verdict that every change is a near-tie.
+    func testCompareListsTheChangedNeighbours() throws {
+        let m = try models()
+        let r = try CLI.run(["compare", "-m", m.int8, "--reference", m.f32, "-i", Fixtures.path("corpus.txt"), "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let listed = try XCTUnwrap(json["neighbour_changes"] as? [[String: Any]])
+        let a = try Embedder(modelPath: m.int8).embed(texts), b = try Embedder(modelPath: m.f32).embed(texts)
+        let expected = neighbourChanges(a, b)
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertEqual(listed.count, expected.count)
+        for (c, e) in zip(listed, expected) {
+            XCTAssertEqual(c["text"] as? Int, e.text + 1)
+            XCTAssertEqual(c["float_nearest"] as? Int, e.nearest + 1, "text \(e.text + 1)")
+            XCTAssertEqual(c["model_nearest"] as? Int, e.pick + 1, "text \(e.text + 1)")
+            XCTAssertEqual(try XCTUnwrap(c["float_gap"] as? Double), e.gap, accuracy: 1e-6, "text \(e.text + 1)")
+        }
+        let agreement = try XCTUnwrap(json["neighbour_agreement"] as? Double)
+        XCTAssertEqual(agreement, 1 - Double(expected.count) / Double(texts.count), accuracy: 1e-12)
+        let verdict = try XCTUnwrap(json["verdict"] as? String)
+        XCTAssertTrue(verdict.contains("the other \(expected.count) all near-ties in float (top two within 0.01)"), verdict)
     }
 
     /// Runs `sh -c script` with $EB (the binary) and $HF (the model folder) set.
