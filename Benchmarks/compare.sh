@@ -15,7 +15,8 @@
 #
 # Environment: SEQS (default "16 128 256"), THREADS (default "1 2"), RUNS (default 50), ROUNDS
 # (default 3: EdgeBERT and ORT alternate, and each row reports the median over the rounds),
-# PYTHON (the interpreter that makes the venv; default python3.11, else python3).
+# PYTHON (the interpreter that makes the venv; default python3.11, else python3), FLOAT=1 (both
+# engines in fp32: `quantize --dtype f32` against ONNX Runtime's fp32 graph).
 set -euo pipefail
 
 usage() { echo "usage: Benchmarks/compare.sh MODEL_DIR [--bert-base]" >&2; exit 2; }
@@ -73,9 +74,14 @@ if [[ $BERT_BASE -eq 1 ]]; then
 else
     EBM=$OUT/model.ebm
 fi
+FLOAT=${FLOAT:-0}
+dtype=(); ort_float=()
+if [[ $FLOAT -eq 1 ]]; then
+    EBM=${EBM%.ebm}-f32.ebm; dtype=(--dtype f32); ort_float=(--float)
+fi
 
-say "edgebert quantize $MODEL_DIR -o $EBM"
-"$EDGEBERT" quantize "$MODEL_DIR" -o "$EBM" > "${EBM%.ebm}.quantize.log"
+say "edgebert quantize $MODEL_DIR -o $EBM ${dtype[*]}"
+"$EDGEBERT" quantize "$MODEL_DIR" -o "$EBM" "${dtype[@]}" > "${EBM%.ebm}.quantize.log"
 tail -n 1 "${EBM%.ebm}.quantize.log" >&2
 
 say "ONNX export and int8 quantization (cached in $OUT)"
@@ -92,7 +98,7 @@ if [[ -r /proc/stat ]]; then
         say "warning: the CPU is ${busy}% busy with other work; timings may be skewed"
     fi
 fi
-RESULTS=$OUT/compare-$(basename "$MODEL_DIR").jsonl
+RESULTS=$OUT/compare-$(basename "$MODEL_DIR")$([[ $FLOAT -eq 1 ]] && echo -f32).jsonl
 : > "$RESULTS"
 for seq in $SEQS; do
     for t in $THREADS; do
@@ -100,7 +106,7 @@ for seq in $SEQS; do
             say "seq $seq, threads $t, round $round of $ROUNDS"
             eb=$("$EDGEBERT" bench -m "$EBM" --seq "$seq" --threads "$t" --runs "$RUNS" --json | tail -n 1)
             ort=$("$VPY" "$BENCH/ort_bench.py" --model-dir "$MODEL_DIR" --work "$OUT" \
-                    --seq "$seq" --threads "$t" --runs "$RUNS" --quiet | tail -n 1)
+                    --seq "$seq" --threads "$t" --runs "$RUNS" --quiet "${ort_float[@]}" | tail -n 1)
             printf '{"seq":%s,"threads":%s,"round":%s,"edgebert":%s,"ort":%s}\n' "$seq" "$t" "$round" "$eb" "$ort" >> "$RESULTS"
         done
     done
@@ -131,7 +137,7 @@ def mib(b):
 
 kernels = sorted({r["edgebert"].get("kernel", "?") for r in rows})
 print(f"model {model}; {rounds} alternating rounds of {runs} timed runs; EdgeBERT kernel {', '.join(kernels)}; "
-      "ORT dynamic int8 per-channel")
+      + ("ORT fp32 graph" if lines and lines[0]["ort"].get("engine") == "onnxruntime-fp32" else "ORT dynamic int8 per-channel"))
 head = ("seq", "threads", "EdgeBERT ms", "ORT ms", "ratio EB/ORT", "per-round ratios", "EB peak RSS MiB", "ORT peak RSS MiB")
 table = []
 for r in rows:

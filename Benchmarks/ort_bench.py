@@ -220,7 +220,8 @@ def bench_one(onnx_path, seq, threads, runs, warmup, cls_id, sep_id, word_id):
     median = times[len(times) // 2]
     p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
     peak = peak_rss_bytes()
-    return {"engine": "onnxruntime-int8", "seq": seq, "threads": threads,
+    engine = "onnxruntime-fp32" if onnx_path.endswith("-fp32.onnx") else "onnxruntime-int8"
+    return {"engine": engine, "seq": seq, "threads": threads,
             "median_ms": round(median, 4), "p90_ms": round(p90, 4), "peak_rss_bytes": peak}
 
 
@@ -237,6 +238,7 @@ def main():
     p.add_argument("--prepare-only", action="store_true", help="write/export/quantize, print the model folder, time nothing")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--in-process", action="store_true", help="time in this process (peak RSS then includes torch)")
+    p.add_argument("--float", action="store_true", help="time the fp32 graph instead of the int8 one (the peer of `quantize --dtype f32`)")
     p.add_argument("--_child", nargs=7, metavar=("ONNX", "SEQ", "THREADS", "RUNS", "WARMUP", "CLS_SEP", "WORD"),
                    help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -272,14 +274,15 @@ def main():
         return
 
     cls_id, sep_id, word_id = token_ids(model_dir)
+    timed = fp32 if a.float else int8
     for seq in a.seq:
         if seq < 3:
             sys.exit(f"ort_bench: --seq {seq}: needs at least 3 tokens ([CLS] x [SEP])")
         for t in a.threads:
             if a.in_process:
-                print(json.dumps(bench_one(int8, seq, t, a.runs, a.warmup, cls_id, sep_id, word_id)), flush=True)
+                print(json.dumps(bench_one(timed, seq, t, a.runs, a.warmup, cls_id, sep_id, word_id)), flush=True)
                 continue
-            cmd = [sys.executable, os.path.abspath(__file__), "--_child", int8, str(seq), str(t),
+            cmd = [sys.executable, os.path.abspath(__file__), "--_child", timed, str(seq), str(t),
                    str(a.runs), str(a.warmup), f"{cls_id},{sep_id}", str(word_id)]
             r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
             if r.returncode != 0:
