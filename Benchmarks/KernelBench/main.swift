@@ -1,6 +1,7 @@
 // Kernel microbenchmark: GOPS (2 x multiply-adds per second) of every int8 GEMM path this CPU
 // runs, on the encoder's real shapes, one thread, beside the core's int8 peak and, on x86, beside
-// the measured exact-AVX2 peak (a register-only vpmovsxbw + vpmaddwd + vpaddd loop).
+// the measured exact-AVX2 peak (a register-only vpmovsxbw + vpmaddwd + vpaddd loop); then one head
+// of attention, fp32 against int8, and the f32 matmul of `--dtype f32` models at every vector level.
 //   swift run -c release KernelBench [--runs N] [--path NAME]
 import CKernels
 #if canImport(Glibc)
@@ -166,5 +167,39 @@ if onlyPath == nil, let best = ek_kernel_select(nil) {
             }
         } }
         print("\(n)".rightPadded(6) + "\(d)".rightPadded(6) + format1(f32, 2).leftPadded(8) + format1(i8, 2).leftPadded(10))
+    }
+}
+
+// The float matmul (the f32 model's dense layers: weights in the file's 16-column panels) at
+// every vector level this CPU runs, on the same shapes: G multiply-adds per second.
+if onlyPath == nil {
+    func has(_ path: String) -> Bool { ek_kernel_named(path).map { ek_kernel_supported($0) != 0 } ?? false }
+    #if arch(x86_64)
+    let levels = [0] + (has("avx2") ? [1] : []) + (has("avx512vnni") ? [2] : [])  // the vector levels of those paths
+    #else
+    let levels = [0]
+    #endif
+    let names = ["baseline (SSE2/NEON)", "AVX2+FMA", "AVX-512"]
+    print("\nf32 matmul, packed weights (quantize --dtype f32), G multiply-adds/s, median of \(runs) runs")
+    print("shape                         " + levels.map { names[$0].leftPadded(22) }.joined())
+    for (name, m, n, k) in shapes {
+        var seed: UInt32 = 777
+        func next() -> Float { seed = seed &* 1664525 &+ 1013904223; return Float(Int(seed >> 8) % 2001 - 1000) / 1000 }
+        let a = (0..<(m * k)).map { _ in next() }, w = (0..<(n * k)).map { _ in next() / Float(k) }
+        var panels = [Float](repeating: 0, count: (n + 15) / 16 * 16 * k)
+        ek_pack_f32_panels(w, Int32(n), Int32(k), &panels)
+        var c = [Float](repeating: 0, count: m * n)
+        var row = name.rightPadded(30)
+        for level in levels {
+            var t: [Double] = []
+            for r in 0..<(runs + 2) {
+                let t0 = now()
+                ek_sgemm_packed_at(Int32(level), a, Int64(k), panels, nil, nil, &c, Int64(n), Int32(m), Int32(n), Int32(k), 0, Int32(n))
+                if r >= 2 { t.append(now() - t0) }
+            }
+            t.sort()
+            row += format1(Double(m * n * k) / t[t.count / 2] / 1e9, 1).leftPadded(22)
+        }
+        print(row)
     }
 }
