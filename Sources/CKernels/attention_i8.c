@@ -117,8 +117,10 @@ ALWAYS_INLINE void pack_values_body(const float *v, int64_t ld, int32_t n, int32
 #define E255_C2 (0.22764604f * 255.0f)
 #define E255_C1 (0.69511656f * 255.0f)
 ALWAYS_INLINE float exp2_255(float x) {
-    x = x < -32.0f ? -32.0f : x;
-    const float whole = floorf(x);
+    x = x >= -32.0f ? x : -32.0f;  // (NaN too)
+    // floor for x in [-32, 0]: truncation, one less when that rounded up; no libm call on SSE2
+    const float t = (float)(int32_t)x;
+    const float whole = t > x ? t - 1.0f : t;
     const float f = x - whole;
     float p = E255_C3;
     p = p * f + E255_C2;
@@ -129,6 +131,15 @@ ALWAYS_INLINE float exp2_255(float x) {
     bits += (int32_t)whole * (1 << 23);
     memcpy(&p, &bits, 4);
     return p;
+}
+
+// e rounded to the nearest integer, halves to even (nearbyintf in the default rounding mode) for
+// 0 <= e < 2^22: adding 1.5 * 2^23 leaves no fraction bits. Reassociation stays off here, whatever
+// the caller allows, or the two additions would cancel.
+ALWAYS_INLINE int32_t round_even_small(float e) {
+#pragma clang fp reassociate(off)
+    const float magic = 12582912.0f;
+    return (int32_t)((e + magic) - magic);
 }
 
 // One row of scores s [n] (in log2 units) -> p [n4] as u = round(255 e), e = 2^(s - max) (uint8,
@@ -148,7 +159,7 @@ ALWAYS_INLINE void softmax_quant_body(const float *s, int32_t n, int32_t n4, int
 #pragma clang fp reassociate(on)
         for (j = 0; j < n; j++) {
             const float e = exp2_255(s[j] - mx);
-            const int32_t u = (int32_t)nearbyintf(e);
+            const int32_t u = round_even_small(e);
             p[j] = (int8_t)(uint8_t)(u ^ flip);
             sum_u += u;
             total += e;  // >= 255: the maximum itself gives 255
