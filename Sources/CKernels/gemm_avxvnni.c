@@ -68,4 +68,23 @@ TGT void ek_gemm_avxvnni(const ek_gemm_params *p) {
         }
     }
 }
+// The avxvnni path's peak (KernelBench): 12 independent vpdpbusd ymm chains on registers only
+// (32 multiply-adds each), through the same intrinsic as the kernel.
+TGT int64_t ek_avxvnni_peak(int64_t iterations) {
+    __m256i acc[12];
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_setzero_si256();
+    __m256i a = _mm256_set1_epi8(1), b = _mm256_set1_epi8(1);
+    __asm__ volatile("" : "+x"(a), "+x"(b));
+    for (int64_t it = 0; it < iterations; it++) {
+        for (int i = 0; i < 12; i++) acc[i] = DPBUSD(acc[i], a, b);
+        __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]), "+x"(acc[4]), "+x"(acc[5]),
+                         "+x"(acc[6]), "+x"(acc[7]), "+x"(acc[8]), "+x"(acc[9]), "+x"(acc[10]), "+x"(acc[11]));
+    }
+    return iterations > 0 ? iterations * 12 * 32 : 0;
+}
+#else
+#include <stdint.h>
+int64_t ek_avxvnni_peak(int64_t iterations);
+int64_t ek_avxvnni_peak(int64_t iterations) { (void)iterations; return 0; }
 #endif
+

@@ -57,22 +57,31 @@ uint32_t ek_crc32c_ref(uint32_t crc, const void *data, size_t n);
 /// the CPU is not x86; call it only when the avx2 path is supported).
 int64_t ek_avx2_exact_peak(int64_t iterations);
 
+/// The avx512vnni path's peak: register-only vpdpbusd chains (64 multiply-adds each); returns the
+/// multiply-adds done (0 where the CPU is not x86; call it only when that path is supported).
+int64_t ek_avx512vnni_peak(int64_t iterations);
+/// The same for the avxvnni path: vpdpbusd on ymm registers (32 multiply-adds each).
+int64_t ek_avxvnni_peak(int64_t iterations);
+
 /// out[i] = fmaf(x[i], y[i], z[i]) for i < 4 as the SSE4.1 GEMM's epilogue computes it without an
 /// FMA unit (in double, rounded to odd); x86 only, for testing it against fmaf on hard cases.
 void ek_fmaf4_sse41(const float *x, const float *y, const float *z, float *out);
 
-/// n dependent integer adds (one per cycle on every core we target): for measuring the clock.
+/// n dependent integer adds (one per cycle on every core we target): for measuring the clock. The
+/// addend is a register, not an immediate: Intel's Golden Cove and later fold chains of add-immediate
+/// at rename, several a cycle, which made this clock read 2-4x too fast there.
 static inline void ek_dependent_adds(int64_t n) {
-    int64_t x = 0;
+    int64_t x = 0, one = 1;
+    __asm__ volatile("" : "+r"(one));  // not a constant the compiler can fold into the adds
     for (int64_t i = 0; i < n; i += 8) {
 #if defined(__x86_64__)
-        __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                         "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+        __asm__ volatile("add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+                         "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0" : "+r"(x) : "r"(one));
 #elif defined(__aarch64__)
-        __asm__ volatile("add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\t"
-                         "add %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1\n\tadd %0, %0, #1" : "+r"(x));
+        __asm__ volatile("add %0, %0, %1\n\tadd %0, %0, %1\n\tadd %0, %0, %1\n\tadd %0, %0, %1\n\t"
+                         "add %0, %0, %1\n\tadd %0, %0, %1\n\tadd %0, %0, %1\n\tadd %0, %0, %1" : "+r"(x) : "r"(one));
 #else
-        x += 8;
+        x += 8 * one;
 #endif
     }
     (void)x;
