@@ -100,21 +100,24 @@ struct Accuracy {
     /// The texts whose nearest other text changed, one line each (for --per-text).
     func changedNeighbours(limit: Int = 40) -> [String] {
         neighbourChanges.map { c in
-            let t = texts[c.text].count > limit ? String(texts[c.text].prefix(limit - 3)) + "..." : texts[c.text]
-            return "  text \(c.text + 1): nearest text \(c.referenceNearest + 1) in float, \(c.modelNearest + 1) here "
-                + "(float gap \(fixed(c.floatGap, 4)))  " + t.map { $0.isNewline || $0 == "\t" ? " " : $0 }.reduce("") { $0 + String($1) }
+            "  text \(c.text + 1): nearest text \(c.referenceNearest + 1) in float, \(c.modelNearest + 1) here "
+                + "(float gap \(fixed(c.floatGap, 4)))  " + shown(c.text, limit: limit)
         }
     }
 
     /// The texts, worst first, with their cosines (for --per-text).
     func perText(limit: Int = 60) -> [String] {
         cosines.indices.sorted { cosines[$0] < cosines[$1] }.map { i in
-            let t = texts[i].count > limit ? String(texts[i].prefix(limit - 3)) + "..." : texts[i]
-            return "  " + fixed(cosines[i], 6) + "  text \(i + 1)".padding(11) + "  " + t.map { $0.isNewline || $0 == "\t" ? " " : $0 }.reduce("") { $0 + String($1) }
+            "  " + fixed(cosines[i], 6) + "  text \(i + 1)".padding(11) + "  " + shown(i, limit: limit)
         }
     }
-}
 
+    /// Text i on one line: cut to `limit` characters, line breaks and tabs as spaces.
+    private func shown(_ i: Int, limit: Int) -> String {
+        let t = texts[i].count > limit ? String(texts[i].prefix(limit - 3)) + "..." : texts[i]
+        return String(t.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+    }
+}
 
 /// A text whose most similar other text differs between a model and its float reference.
 struct NeighbourChange {
