@@ -95,18 +95,12 @@ func cosine(_ a: [Float], _ b: [Float]) -> Double {
     return dot / max((na * nb).squareRoot(), 1e-30)
 }
 
-/// The share of texts whose nearest neighbour over the set (itself excluded) is the same for the
-/// candidate embeddings as for the reference: the candidate's top-1 counts as the same when the
-/// reference finds it as close as its own top-1, to `tie` (texts with the same token ids, such as
-/// several all-[UNK] emoji lines, tie exactly in float, and any of them is right).
-/// Benchmarks/accuracy.py computes the same figure.
-func neighbourAgreement(_ candidate: [[Float]], _ reference: [[Float]], tie: Double = 1e-5) -> Double {
-    1 - Double(neighbourChanges(candidate, reference, tie: tie).count) / Double(candidate.count)
-}
-
-/// The texts whose nearest other text (by cosine, itself excluded) under `candidate` is further
-/// than `tie` below the reference's own nearest, under the reference: (text, reference nearest,
-/// candidate's pick, that float gap).
+/// The texts whose nearest neighbour over the set (itself excluded) differs between the candidate
+/// embeddings and the reference: the candidate's top-1 counts as the same when the reference finds
+/// it as close as its own top-1, to `tie` (texts with the same token ids, such as several all-[UNK]
+/// emoji lines, tie exactly in float, and any of them is right). Each change: (text, reference
+/// nearest, candidate's pick, the float gap between them). The nearest-neighbour agreement is the
+/// share of texts not listed; Benchmarks/accuracy.py computes the same figures.
 func neighbourChanges(_ candidate: [[Float]], _ reference: [[Float]], tie: Double = 1e-5)
     -> [(text: Int, nearest: Int, pick: Int, gap: Double)] {
     precondition(candidate.count == reference.count && candidate.count > 1)
